@@ -1,0 +1,107 @@
+"""One validated view of every ``NEWSARCHIVE_*`` setting, read once at start-up.
+
+Components take a :class:`Config` rather than reading settings themselves, so a
+wrong value is reported once, by name, before the first request.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from newsarchive.errors import ConfigError
+
+WARC_VERSIONS = ("1.0", "1.1")
+
+
+@dataclass(frozen=True)
+class Config:
+    archive: str
+    crawl_id: str
+    sites_file: str
+    spool: str
+    operator: str
+    warc_prefix: str
+    warc_version: str
+    warc_max_size: int
+    warc_gzip_level: int
+    shard_max_records: int
+    extract: bool
+    extract_workers: int
+    min_words: int
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Config:
+        """Read and check the settings; raise ConfigError naming the bad one."""
+
+        def integer(name: str, minimum: int, maximum: int | None = None) -> int:
+            raw = settings.get(name)
+            try:
+                value = int(raw)
+            except (TypeError, ValueError):
+                raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+            if value < minimum or (maximum is not None and value > maximum):
+                upper = f" and at most {maximum}" if maximum is not None else ""
+                raise ConfigError(f"{name} must be at least {minimum}{upper}, got {value}")
+            return value
+
+        def boolean(name: str) -> bool:
+            try:
+                return settings.getbool(name)
+            except ValueError:
+                raise ConfigError(
+                    f"{name} must be true or false, got {settings.get(name)!r}"
+                ) from None
+
+        archive = str(settings.get("NEWSARCHIVE_ARCHIVE") or "").strip()
+        if not archive:
+            raise ConfigError("NEWSARCHIVE_ARCHIVE is empty: give a folder path or a URI")
+        version = str(settings.get("NEWSARCHIVE_WARC_VERSION") or "1.1").removeprefix("WARC/")
+        if version not in WARC_VERSIONS:
+            raise ConfigError(f"NEWSARCHIVE_WARC_VERSION must be 1.0 or 1.1, got {version!r}")
+        prefix = str(settings.get("NEWSARCHIVE_WARC_PREFIX") or "")
+        if not prefix or not all(c.isalnum() or c in "-_." for c in prefix):
+            raise ConfigError(
+                "NEWSARCHIVE_WARC_PREFIX must be letters, digits, '-', '_' or '.', "
+                f"got {prefix!r}"
+            )
+        workers = integer("NEWSARCHIVE_EXTRACT_WORKERS", 0, 256)
+        sites_file = str(settings.get("NEWSARCHIVE_SITES") or "")
+        if sites_file and not Path(sites_file).is_file():
+            raise ConfigError(f"NEWSARCHIVE_SITES: no such registry file: {sites_file}")
+        crawl_id = str(settings.get("NEWSARCHIVE_CRAWL_ID") or "")
+        if crawl_id and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", crawl_id):
+            raise ConfigError(
+                "NEWSARCHIVE_CRAWL_ID must be letters, digits, '-', '_' or '.', "
+                f"got {crawl_id!r}"
+            )
+        return cls(
+            archive=archive,
+            crawl_id=crawl_id,
+            sites_file=sites_file,
+            spool=str(settings.get("NEWSARCHIVE_SPOOL") or ""),
+            operator=str(settings.get("NEWSARCHIVE_OPERATOR") or ""),
+            warc_prefix=prefix,
+            warc_version=version,
+            warc_max_size=integer("NEWSARCHIVE_WARC_MAX_SIZE", 1024),
+            warc_gzip_level=integer("NEWSARCHIVE_WARC_GZIP_LEVEL", 1, 9),
+            shard_max_records=integer("NEWSARCHIVE_SHARD_MAX_RECORDS", 1),
+            extract=boolean("NEWSARCHIVE_EXTRACT"),
+            extract_workers=workers or os.cpu_count() or 1,
+            min_words=integer("NEWSARCHIVE_MIN_WORDS", 0),
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """The settings that shape the archive, as written into each manifest."""
+        return {
+            "warc_prefix": self.warc_prefix,
+            "warc_version": self.warc_version,
+            "warc_max_size": self.warc_max_size,
+            "warc_gzip_level": self.warc_gzip_level,
+            "shard_max_records": self.shard_max_records,
+            "extract": self.extract,
+            "min_words": self.min_words,
+        }
