@@ -1,0 +1,581 @@
+"""Clean article text and metadata from one fetched HTML page, as a pure function.
+
+``extract`` runs in a ``ProcessPoolExecutor`` worker fed by a Scrapy pipeline, so it is a
+top-level function of picklable frozen dataclasses, keeps its expensive state (langdetect
+profiles, compiled boilerplate rules and selectors) in per-process lazy caches, and never
+raises on bad input: every page ends as :class:`Extracted` or :class:`Discarded` with a
+short reason code, because in a research archive why a page was dropped is data.
+
+Pipeline: decode (BOM > HTTP charset > ``<meta charset>`` > UTF-8 > detection) → parse
+with lxml → read the page's declared language and structured dates → trafilatura
+``bare_extraction`` (metadata + main-content tree) → one block of text per top-level
+element of trafilatura's tree → paragraph-level boilerplate filter → language detection.
+
+Text format: blocks (paragraphs, sub-headings, lists, tables, quotes) are separated by a
+blank line ("\\n\\n"); lines inside one block (list items, table rows, ``<br>``) by "\\n".
+The headline is not part of the text; it is in ``title``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import trafilatura
+from charset_normalizer import from_bytes
+from lxml import etree
+from lxml.cssselect import CSSSelector
+from lxml.html import HtmlElement
+from trafilatura.utils import load_html
+from trafilatura.xml import xmltotxt
+
+from newsarchive.boilerplate import default_rules, is_boilerplate
+from newsarchive.language import detect_language
+
+logger = logging.getLogger(__name__)
+
+#: Run trafilatura's fallback extractors (readability, jusText) and keep the best result:
+#: slower, but it rescues pages whose template defeats the main heuristics.
+FAST = False
+
+DISCARD_REASONS = (
+    "empty-body",  # no bytes, or only whitespace
+    "not-html",  # binary content (NUL bytes, control characters, known magic) or no markup
+    "parse-error",  # lxml could not build a document tree
+    "no-text",  # trafilatura found no main text, or all of it was boilerplate
+    "too-short",  # fewer words than ExtractOptions.min_words
+    "extractor-error",  # unexpected exception inside the extractor (a bug: see the log)
+)
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """Everything that changes what :func:`extract` returns; passed whole, picklable."""
+
+    favor_precision: bool = False
+    favor_recall: bool = False
+    include_tables: bool = True
+    min_words: int = 30
+    drop_boilerplate: bool = True
+    extra_drop_selectors: tuple[str, ...] = ()
+    language_hint: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.favor_precision and self.favor_recall:
+            raise ValueError("ExtractOptions: favor_precision and favor_recall are exclusive")
+        if self.min_words < 0:
+            raise ValueError("ExtractOptions: min_words must be >= 0")
+        if isinstance(self.extra_drop_selectors, str):
+            raise ValueError("ExtractOptions: extra_drop_selectors must be a tuple of strings")
+        # a list from a config file is accepted; stored as a tuple to stay hashable
+        object.__setattr__(self, "extra_drop_selectors", tuple(self.extra_drop_selectors))
+        for selector in self.extra_drop_selectors:
+            _selector_xpath(selector)  # raises ValueError on a bad selector
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """Clean text and metadata of one article page."""
+
+    text: str
+    title: str | None
+    authors: list[str]
+    published: str | None
+    modified: str | None
+    sitename: str | None
+    description: str | None
+    tags: list[str]
+    language: str | None
+    language_probability: float | None
+    word_count: int
+    boilerplate_removed: int
+    extractor: dict
+
+
+@dataclass(frozen=True)
+class Discarded:
+    """A page that yields no record, and why (``reason`` is one of ``DISCARD_REASONS``)."""
+
+    reason: str
+    detail: str = ""
+
+
+# --- decoding ---------------------------------------------------------------------------
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_MAGIC = {
+    b"%PDF-": "pdf",
+    b"\x89PNG": "png",
+    b"\xff\xd8\xff": "jpeg",
+    b"GIF8": "gif",
+    b"PK\x03\x04": "zip",
+    b"\x1f\x8b": "gzip",
+    b"RIFF": "riff",
+    b"\x00\x00\x01\x00": "ico",
+}
+_CONTROL_BYTES = frozenset(set(range(32)) - {9, 10, 12, 13, 27})
+_META_CHARSET_RE = re.compile(
+    rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-z0-9_.:-]+)|<\?xml[^>]{0,100}?encoding\s*=\s*["']([a-z0-9_.:-]+)""",
+    re.IGNORECASE,
+)
+_MARKUP_RE = re.compile(
+    r"<\s*(!doctype|html|head|body|meta|title|div|p|article|main|section|span|br|h[1-6]|table|ul)\b",
+    re.IGNORECASE,
+)
+_HTML_LANG_RE = re.compile(
+    rb"""<html[^>]{0,200}?\blang\s*=\s*["']?([a-z]{2,3}(?:[-_][a-z]{2,4})?)""", re.I
+)
+_LEGACY_BY_LANG = {
+    **dict.fromkeys(("ru", "uk", "be", "bg", "mk", "sr", "kk", "ky", "tg"), "cp1251"),
+    **dict.fromkeys(("pl", "cs", "sk", "hu", "sl", "hr", "ro", "bs", "sq"), "cp1250"),
+    **dict.fromkeys(("lt", "lv", "et"), "cp1257"),
+    "el": "cp1253",
+    "tr": "cp1254",
+    "az": "cp1254",
+    "he": "cp1255",
+    "ar": "cp1256",
+    "fa": "cp1256",
+    "ur": "cp1256",
+    "vi": "cp1258",
+    "th": "cp874",
+    "ja": "shift_jis",
+    "ko": "euc_kr",
+    "zh": "gb18030",
+    "zh-tw": "big5",
+    "zh-hk": "big5",
+    **dict.fromkeys(("en", "de", "fr", "es", "it", "pt", "nl", "da", "sv", "no", "nb"), "cp1252"),
+    **dict.fromkeys(("nn", "fi", "is", "ga", "ca", "eu", "gl", "af", "sw", "id", "ms"), "cp1252"),
+}
+#: WHATWG: labels that browsers decode as windows-1252, and UTF-16 declared in an
+#: ASCII-compatible document (which cannot be true) meaning UTF-8.
+_ENCODING_ALIASES = {"latin_1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252"}
+
+
+def _codec(label: str | bytes | None) -> str | None:
+    if not label:
+        return None
+    if isinstance(label, bytes):
+        label = label.decode("ascii", "ignore")
+    try:
+        name = codecs.lookup(label.strip().strip("\"'")).name
+    except (LookupError, ValueError):
+        return None
+    if name.startswith("utf-16") or name.startswith("utf-32"):
+        return "utf-8"
+    return _ENCODING_ALIASES.get(name, name)
+
+
+def _binary_kind(body: bytes) -> str | None:
+    """Name the kind of non-text content in ``body``, or None when it looks like text."""
+    for magic, kind in _MAGIC.items():
+        if body.startswith(magic):
+            return kind
+    sample = body[:4096]
+    if b"\x00" in sample:
+        return "NUL bytes"
+    controls = sum(1 for byte in sample if byte in _CONTROL_BYTES)
+    if controls > len(sample) * 0.05:
+        return "control characters"
+    return None
+
+
+def decode_body(body: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """Decode ``body`` and return ``(text, codec)``; never fails (``errors="replace"``)."""
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(codec, "replace"), codec
+    declared = _codec(encoding)
+    if declared:
+        return body.decode(declared, "replace"), declared
+    match = _META_CHARSET_RE.search(body[:4096])
+    meta = _codec(match.group(1) or match.group(2)) if match else None
+    if meta:
+        return body.decode(meta, "replace"), meta
+    try:
+        return body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    codec = _guess_encoding(body)
+    return body.decode(codec, "replace"), codec
+
+
+def _guess_encoding(body: bytes) -> str:
+    """Legacy encoding of an undeclared, non-UTF-8 page, as a browser would guess it.
+
+    The declared page language picks the locale's legacy encoding (what browsers fall
+    back to); without one, charset_normalizer decides, but windows-1252 wins whenever it
+    decodes as cleanly as the best guess (statistical detectors confuse the Latin code
+    pages, and windows-1252 is by far the most common of them).
+    """
+    match = _HTML_LANG_RE.search(body[:4096])
+    if match:
+        lang = match.group(1).decode("ascii").lower().replace("_", "-")
+        codec = _LEGACY_BY_LANG.get(lang) or _LEGACY_BY_LANG.get(lang.split("-")[0])
+        if codec:
+            try:
+                body.decode(codec)
+                return codec
+            except UnicodeDecodeError:
+                pass
+    results = list(from_bytes(body[:65536]))
+    if not results:
+        return "cp1252"
+    near_best = [r for r in results if r.chaos <= results[0].chaos + 0.05]
+    if any("cp1252" in r.could_be_from_charset for r in near_best):
+        return "cp1252"
+    return _codec(results[0].encoding) or "cp1252"
+
+
+_TITLE_OPEN_RE = re.compile(r"<title\b[^>]*>", re.IGNORECASE)
+_TITLE_CLOSE_RE = re.compile(r"</title\s*>", re.IGNORECASE)
+
+
+def _close_unterminated_title(text: str) -> str:
+    """Close a ``<title>`` that is never closed, at the next tag.
+
+    A parser reads everything after an unclosed ``<title>`` as its text, so the whole
+    page would vanish into the title; a broken template is more likely than a title
+    that holds markup.
+    """
+    opening = _TITLE_OPEN_RE.search(text)
+    if opening is None or _TITLE_CLOSE_RE.search(text, opening.end()):
+        return text
+    tag = text.find("<", opening.end())
+    if tag == -1:
+        return text
+    logger.debug("closing an unterminated <title> at offset %d", tag)
+    return f"{text[:tag]}</title>{text[tag:]}"
+
+
+# --- page metadata that trafilatura does not return ---------------------------------------
+
+_ISO_DATE_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
+_PUBLISHED_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "publish-date",
+    "pubdate",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.created",
+)
+_MODIFIED_META = (
+    "article:modified_time",
+    "og:article:modified_time",
+    "og:updated_time",
+    "datemodified",
+    "dcterms.modified",
+    "last-modified",
+)
+_ARTICLE_TYPES = ("article", "posting", "report")
+
+
+def _iso(value: Any) -> str | None:
+    """``value`` as an ISO 8601 date/datetime string (as found), or None if it is not one."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    if not _ISO_DATE_RE.match(value):
+        return None
+    return value.replace(" ", "T", 1)
+
+
+def _json_ld_objects(tree: HtmlElement) -> list[dict]:
+    objects: list[dict] = []
+    for script in tree.iterfind(".//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(reversed(item))
+            elif isinstance(item, dict):
+                objects.append(item)
+                if isinstance(item.get("@graph"), list):
+                    stack.extend(reversed(item["@graph"]))
+    return objects
+
+
+def _is_article(obj: dict) -> bool:
+    types = obj.get("@type")
+    names = types if isinstance(types, list) else [types]
+    return any(isinstance(t, str) and t.lower().endswith(_ARTICLE_TYPES) for t in names)
+
+
+@dataclass(frozen=True)
+class _PageInfo:
+    language_hint: str | None
+    published: str | None
+    modified: str | None
+
+
+def _page_info(tree: HtmlElement) -> _PageInfo:
+    """Declared language and structured (JSON-LD, then ``<meta>``) dates of the page."""
+    root = tree.getroottree().getroot()
+    metas: dict[str, str] = {}
+    for meta in root.iterfind(".//meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        key = key or (meta.get("http-equiv") or "").lower()
+        content = meta.get("content")
+        if key and content and key not in metas:
+            metas[key] = content.strip()
+    hint = root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
+    hint = hint or metas.get("og:locale") or metas.get("content-language")
+
+    published = modified = None
+    objects = _json_ld_objects(root)
+    for obj in sorted(objects, key=lambda o: not _is_article(o)):  # articles first
+        published = published or _iso(obj.get("datePublished"))
+        modified = modified or _iso(obj.get("dateModified"))
+        if published and modified:
+            break
+    for key in _PUBLISHED_META:
+        published = published or _iso(metas.get(key))
+    for key in _MODIFIED_META:
+        modified = modified or _iso(metas.get(key))
+    if not published:
+        for time_el in root.iterfind(".//time[@itemprop='datePublished']"):
+            published = _iso(time_el.get("datetime"))
+            if published:
+                break
+    return _PageInfo(language_hint=hint, published=published, modified=modified)
+
+
+def _choose_published(found: str | None, structured: str | None) -> str | None:
+    """Prefer the page's own datetime when it agrees with trafilatura's (date-only) find."""
+    if structured and (not found or structured[:10] == found[:10]):
+        return structured if len(structured) > len(found or "") else found
+    return found or structured
+
+
+# --- selectors ----------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=256)
+def _selector_xpath(selector: str) -> str:
+    """XPath for a per-site selector: XPath as is (starts with "/", "./" or "("), else CSS."""
+    selector = selector.strip()
+    if not selector:
+        raise ValueError("ExtractOptions: empty selector in extra_drop_selectors")
+    try:
+        if selector.startswith(("/", "./", "(")):
+            etree.XPath(selector)
+            return selector
+        return CSSSelector(selector).path
+    except Exception as exc:  # lxml's XPathSyntaxError or cssselect's SelectorError
+        raise ValueError(f"ExtractOptions: bad selector {selector!r}: {exc}") from exc
+
+
+# --- text ---------------------------------------------------------------------------------
+
+_WORD_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|\w+")
+_SPACE_RE = re.compile(r"\s+")
+
+
+def count_words(text: str) -> int:
+    """Word tokens; each Chinese/Japanese character counts as one (they are unspaced)."""
+    return len(_WORD_RE.findall(text))
+
+
+def _same(a: str, b: str | None) -> bool:
+    """Whether two strings are equal up to whitespace and case."""
+
+    def norm(s: str) -> str:
+        return _SPACE_RE.sub(" ", s).strip().casefold()
+
+    return b is not None and norm(a) == norm(b)
+
+
+def _split_at_double_breaks(element: etree._Element) -> list[etree._Element]:
+    """``<p>a<lb/><lb/>b</p>`` → ``[<p>a</p>, <p>b</p>]``: pages that separate paragraphs
+    with ``<br><br>`` get the same blank-line separated text as pages that use ``<p>``."""
+    if element.tag != "p" or element.find("lb") is None:
+        return [element]
+    children = list(element)
+    parts: list[etree._Element] = []
+    current = etree.Element("p")
+    current.text = element.text
+    i = 0
+    while i < len(children):
+        child = children[i]
+        if child.tag == "lb" and not (child.tail or "").strip():
+            j = i
+            while j + 1 < len(children) and children[j + 1].tag == "lb":
+                if (children[j].tail or "").strip():
+                    break
+                j += 1
+            if j > i:  # two or more breaks in a row
+                parts.append(current)
+                current = etree.Element("p")
+                current.text = children[j].tail
+                i = j + 1
+                continue
+        current.append(child)  # moves the child, with its tail
+        i += 1
+    parts.append(current)
+    return parts
+
+
+def _strip_title(text: str, title: str) -> str:
+    """Cut a headline that a fallback extractor glued to the first paragraph."""
+    if len(title.split()) >= 3 and text.startswith(title + " "):
+        return text[len(title) + 1 :].lstrip()
+    return text
+
+
+def _blocks(body: etree._Element, title: str | None, drop: bool) -> tuple[list[str], int]:
+    """Text of each top-level element of trafilatura's tree, filtered; and the drop count."""
+    rules = default_rules() if drop else None
+    blocks: list[str] = []
+    removed = 0
+    for child in (part for element in body for part in _split_at_double_breaks(element)):
+        text = xmltotxt(child, False).strip()
+        if not text:
+            continue
+        if not blocks and title:
+            if _same(text, title):
+                continue  # the headline, kept in ``title``
+            text = _strip_title(text, title)
+        lines = [line.strip() for line in text.split("\n") if line.strip()]
+        if rules is not None and child.tag != "table":
+            kept = [line for line in lines if not is_boilerplate(line, rules)]
+            removed += len(lines) - len(kept)
+            lines = kept
+        if lines:
+            blocks.append("\n".join(lines))
+    return blocks, removed
+
+
+def _split_authors(author: str | None) -> list[str]:
+    names: list[str] = []
+    for name in (author or "").split(";"):
+        name = name.strip()
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def warm_up() -> None:
+    """Fill this process's lazy caches (e.g. as a ``ProcessPoolExecutor`` initializer)."""
+    default_rules()
+    detect_language("warm up the language profiles of this worker process")
+
+
+# --- entry point --------------------------------------------------------------------------
+
+
+def extract(
+    body: bytes,
+    url: str,
+    encoding: str | None = None,
+    options: ExtractOptions = ExtractOptions(),  # noqa: B008 - frozen, so a safe default
+) -> Extracted | Discarded:
+    """Extract clean text and metadata from one HTML page.
+
+    Never raises on bad input: malformed HTML, binary bytes, empty body all return
+    Discarded with a reason.
+    """
+    try:
+        return _extract(body, url, encoding, options)
+    except Exception as exc:  # the worker must survive any page; the reason is recorded
+        logger.exception("extraction failed for %s", url)
+        return Discarded("extractor-error", f"{type(exc).__name__}: {exc}"[:200])
+
+
+def _extract(
+    body: bytes, url: str, encoding: str | None, options: ExtractOptions
+) -> Extracted | Discarded:
+    if not body or not body.strip():
+        return Discarded("empty-body")
+    if not body.startswith(tuple(bom for bom, _ in _BOMS)):
+        kind = _binary_kind(body)
+        if kind:
+            return Discarded("not-html", kind)
+    text, codec = decode_body(body, encoding)
+    if not _MARKUP_RE.search(text):
+        return Discarded("not-html", "no HTML markup")
+
+    text = _close_unterminated_title(text)
+    try:
+        tree = load_html(text)
+    except (ValueError, etree.LxmlError) as exc:
+        return Discarded("parse-error", str(exc)[:200])
+    if tree is None or len(tree) == 0:
+        return Discarded("parse-error", "no document tree")
+    page = _page_info(tree)
+
+    prune = [_selector_xpath(s) for s in options.extra_drop_selectors] or None
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        fast=FAST,
+        favor_precision=options.favor_precision,
+        favor_recall=options.favor_recall,
+        include_comments=False,
+        include_tables=options.include_tables,
+        include_images=False,
+        include_links=False,
+        with_metadata=True,
+        output_format="txt",  # we render the tree ourselves: skip trafilatura's rendering
+        prune_xpath=prune,
+    )
+    if document is None or document.body is None:
+        return Discarded("no-text", "trafilatura found no main text")
+
+    blocks, removed = _blocks(document.body, document.title, options.drop_boilerplate)
+    if not blocks:
+        return Discarded("no-text", f"all {removed} paragraphs were boilerplate")
+    clean = "\n\n".join(blocks)
+    words = count_words(clean)
+    if words < options.min_words:
+        return Discarded("too-short", f"{words} words < {options.min_words}")
+
+    language, probability = detect_language(clean, options.language_hint or page.language_hint)
+    rules = default_rules()
+    return Extracted(
+        text=clean,
+        title=document.title or None,
+        authors=_split_authors(document.author),
+        published=_choose_published(document.date, page.published),
+        modified=page.modified,
+        sitename=document.sitename or None,
+        description=document.description or None,
+        tags=[t for t in (document.tags or []) if t],
+        language=language,
+        language_probability=probability,
+        word_count=words,
+        boilerplate_removed=removed,
+        extractor={
+            "name": "trafilatura",
+            "version": trafilatura.__version__,
+            "options": {
+                "fast": FAST,
+                "favor_precision": options.favor_precision,
+                "favor_recall": options.favor_recall,
+                "include_tables": options.include_tables,
+                "include_comments": False,
+                "drop_boilerplate": options.drop_boilerplate,
+                "boilerplate_rules": rules.fingerprint if options.drop_boilerplate else None,
+                "extra_drop_selectors": list(options.extra_drop_selectors),
+            },
+            "encoding": codec,
+        },
+    )
