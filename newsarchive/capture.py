@@ -1,0 +1,123 @@
+"""Downloader middleware that writes every HTTP exchange of the crawl into WARC files.
+
+It sits next to the downloader (priority 950), so it sees each response before
+Scrapy decompresses it or follows a redirect: the WARC keeps the bytes as received.
+Serialising and gzip-compressing records happens on one writer thread, never on the
+reactor thread; the response waits for its record so callbacks know its location.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, signals
+from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import threads
+from twisted.python.threadpool import ThreadPool
+
+from newsarchive import __version__
+from newsarchive.session import CrawlSession
+from newsarchive.warc import Exchange, RecordLocation, RollingWarcWriter, WarcOptions
+
+logger = logging.getLogger(__name__)
+
+META_KEY = "newsarchive_warc"
+
+
+def warc_location(response: Response) -> RecordLocation | None:
+    """Where the response's record was written (None if it was never captured)."""
+    return response.meta.get(META_KEY)
+
+
+def _headers(headers: Any) -> list[tuple[str, str]]:
+    pairs = []
+    for name, values in headers.items():
+        key = name.decode("latin-1")
+        for value in values:
+            pairs.append((key, value.decode("latin-1")))
+    return pairs
+
+
+def to_exchange(request: Request, response: Response) -> Exchange:
+    request_headers = _headers(request.headers)
+    if not any(k.lower() == "host" for k, _ in request_headers):
+        request_headers.insert(0, ("Host", urlsplit(request.url).netloc))
+    try:
+        reason = HTTPStatus(response.status).phrase
+    except ValueError:
+        reason = ""
+    return Exchange(
+        url=request.url,
+        method=request.method,
+        request_headers=request_headers,
+        request_body=request.body or b"",
+        protocol=response.protocol or "HTTP/1.1",
+        status=response.status,
+        reason=reason,
+        response_headers=_headers(response.headers),
+        body=response.body,
+        ip_address=str(response.ip_address) if response.ip_address else None,
+    )
+
+
+class WarcCaptureMiddleware:
+    def __init__(self, session: CrawlSession, writer: RollingWarcWriter, stats: Any) -> None:
+        self.session = session
+        self.writer = writer
+        self.stats = stats
+        self.pool = ThreadPool(1, 1, name="newsarchive-warc")
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> WarcCaptureMiddleware:
+        session = CrawlSession.from_crawler(crawler)
+        config = session.config
+        settings = crawler.settings
+        info = {
+            "software": f"newsarchive/{__version__} (Scrapy, warcio)",
+            "operator": config.operator,
+            "http-header-user-agent": settings.get("USER_AGENT"),
+            "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            "isPartOf": session.crawl_id,
+        }
+        options = WarcOptions(
+            crawl_id=session.crawl_id,
+            spool=session.spool,
+            prefix=config.warc_prefix,
+            version=config.warc_version,
+            max_size=config.warc_max_size,
+            gzip_level=config.warc_gzip_level,
+            warcinfo={k: v for k, v in info.items() if v},
+        )
+
+        def on_close(path: Any, key: str, records: int) -> None:
+            session.publish(path, key, "warc", records)
+
+        writer = RollingWarcWriter(options, on_close=on_close)
+        middleware = cls(session, writer, crawler.stats)
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        session.add_closer(middleware.close)
+        return middleware
+
+    def spider_opened(self) -> None:
+        self.pool.start()
+
+    def close(self) -> None:
+        """Called by the session once no download is in flight: finish the open file."""
+        self.pool.stop()
+        self.writer.close()
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        exchange = to_exchange(request, response)
+        from twisted.internet import reactor
+
+        location = await maybe_deferred_to_future(
+            threads.deferToThreadPool(reactor, self.pool, self.writer.write_exchange, exchange)
+        )
+        request.meta[META_KEY] = location
+        self.stats.inc_value("newsarchive/warc/exchanges")
+        self.stats.inc_value("newsarchive/warc/bytes", location.length)
+        return response

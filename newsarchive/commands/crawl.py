@@ -1,0 +1,42 @@
+"""`scrapy crawl`, checking newsarchive's configuration before the crawl starts.
+
+Scrapy reports a component that fails to start with a traceback. A wrong archive
+path, an unknown site or a malformed URL deserves one clear line and exit status 2,
+before any request is made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+
+from newsarchive.config import Config
+from newsarchive.errors import ConfigError, NewsarchiveError
+from newsarchive.storage import open_store
+
+
+class Command(ScrapyCrawlCommand):
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        # Runs after -s/-a are parsed and before Scrapy starts logging: the error can be
+        # the only line printed.
+        super().process_options(args, opts)
+        if args and args[0] == "news":
+            try:
+                preflight(self.settings, opts.spargs)
+            except NewsarchiveError as e:
+                print(f"newsarchive: error: {e}", file=sys.stderr)
+                sys.exit(2)
+
+
+def preflight(settings: object, spargs: dict[str, str]) -> None:
+    """Everything that can be checked without the network; raises NewsarchiveError."""
+    from spiders.news import resolve_site
+
+    config = Config.from_settings(settings)
+    open_store(config.archive).check_writable()
+    unknown = sorted(set(spargs) - {"site", "url"})
+    if unknown:
+        raise ConfigError(f"unknown spider argument -a {unknown[0]}=…; use site= or url=")
+    resolve_site(settings, spargs.get("site"), spargs.get("url"))

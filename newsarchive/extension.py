@@ -1,0 +1,104 @@
+"""Scrapy extension that opens the archive at start-up and closes it with a manifest.
+
+Creating it opens the crawl session, so a wrong archive setting or an unwritable
+folder stops the crawl before the first request.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy import signals
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import threads
+
+from newsarchive.session import CrawlSession
+
+logger = logging.getLogger(__name__)
+
+STATS_PREFIX = "newsarchive/"
+
+
+def counts_from_stats(stats: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's counts: what was fetched, archived and dropped (with reasons)."""
+    discarded = {
+        k.removeprefix("newsarchive/discarded/"): v
+        for k, v in sorted(stats.items())
+        if k.startswith("newsarchive/discarded/")
+    }
+    return {
+        "requests": stats.get("downloader/request_count", 0),
+        "responses": stats.get("downloader/response_count", 0),
+        "warc_exchanges": stats.get("newsarchive/warc/exchanges", 0),
+        "articles": stats.get("newsarchive/articles", 0),
+        "discarded": discarded,
+        "robots_forbidden": stats.get("robotstxt/forbidden", 0),
+        "download_errors": stats.get("downloader/exception_count", 0),
+        "http_status": {
+            k.rsplit("/", 1)[-1]: v
+            for k, v in sorted(stats.items())
+            if k.startswith("downloader/response_status_count/")
+        },
+    }
+
+
+class ArchiveExtension:
+    def __init__(self, session: CrawlSession, crawler: Any) -> None:
+        self.session = session
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ArchiveExtension:
+        extension = cls(CrawlSession.from_crawler(crawler), crawler)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider: Any) -> None:
+        logger.info(
+            "archiving crawl %s into %s (spool %s)",
+            self.session.crawl_id, self.session.store.uri, self.session.spool,
+        )
+
+    async def spider_closed(self, spider: Any, reason: str) -> None:
+        from twisted.internet import reactor
+
+        session = self.session
+        errors = await maybe_deferred_to_future(
+            threads.deferToThreadPool(reactor, reactor.getThreadPool(), session.close_writers)
+        )
+        stats = self.crawler.stats
+        if errors:
+            stats.set_value("newsarchive/storage_errors", len(errors))
+            for error in errors:
+                logger.error("storing archive files failed: %s", error)
+            logger.error(
+                "crawl %s: manifest not written; unstored files stay in %s",
+                session.crawl_id, session.spool,
+            )
+            session.shutdown()
+            return
+        site = getattr(spider, "site", None)
+        crawl = {
+            "spider": spider.name,
+            "site": getattr(site, "name", None),
+            "start_urls": list(getattr(site, "entry_urls", ())),
+            "finish_reason": reason,
+        }
+        counts = counts_from_stats(stats.get_stats())
+        key = await maybe_deferred_to_future(
+            threads.deferToThreadPool(
+                reactor, reactor.getThreadPool(), session.write_manifest, crawl, counts
+            )
+        )
+        session.shutdown()
+        stats.set_value("newsarchive/manifest", key)
+        warcs = sum(1 for f in session.files if f.kind == "warc")
+        shards = sum(1 for f in session.files if f.kind == "text")
+        logger.info(
+            "crawl %s archived: %d articles, %d exchanges in %d WARC file(s), "
+            "%d text shard(s); manifest %s/%s",
+            session.crawl_id, counts["articles"], counts["warc_exchanges"], warcs, shards,
+            session.store.uri, key,
+        )

@@ -1,0 +1,58 @@
+"""Crawl manifests: the list of a crawl's files, written last.
+
+Readers trust manifests, never bare listings: a crawl is visible once its manifest
+lands, so a crash leaves orphans but never half a crawl that looks whole.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from typing import Any
+
+FORMAT = "newsarchive-manifest/1"
+_SOFTWARE = ("newsarchive", "scrapy", "trafilatura", "warcio", "langdetect", "boto3")
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    key: str
+    kind: str  # "warc" or "text"
+    size: int
+    sha256: str
+    records: int
+
+
+def software_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in _SOFTWARE:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def build_manifest(
+    *,
+    crawl_id: str,
+    crawl: dict[str, Any],
+    files: list[FileEntry],
+    counts: dict[str, Any],
+    settings: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "crawl_id": crawl_id,
+        "crawl": crawl,
+        "files": [asdict(f) for f in sorted(files, key=lambda f: f.key)],
+        "counts": counts,
+        "settings": settings,
+        "software": software_versions(),
+    }
+
+
+def dumps(manifest: dict[str, Any]) -> bytes:
+    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()

@@ -1,0 +1,80 @@
+"""Clean-text shards: gzip JSONL files partitioned by site and fetch date.
+
+Partitions follow the fetch date (UTC), which every record has and which keeps one
+crawl's output in a few partitions; publication dates are fields inside the records.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from newsarchive import layout
+
+
+@dataclass
+class _OpenShard:
+    key: str
+    path: Path
+    stream: IO[bytes]
+    records: int = 0
+
+
+class ShardWriter:
+    """Appends records to one open shard per (site, date), rolling at max_records.
+
+    ``on_close(path, key, records)`` receives every finished shard.
+    """
+
+    def __init__(
+        self,
+        crawl_id: str,
+        spool: Path,
+        max_records: int,
+        on_close: Callable[[Path, str, int], None],
+    ) -> None:
+        self.crawl_id = crawl_id
+        self.spool = spool
+        self.max_records = max_records
+        self.on_close = on_close
+        self._open: dict[tuple[str, str], _OpenShard] = {}
+        self._serial = 0
+        self.records_written = 0
+
+    def write(self, record: dict[str, Any]) -> None:
+        partition = (record["site"], record["fetched_at"][:10])
+        shard = self._open.get(partition)
+        if shard is None:
+            shard = self._start(*partition)
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+        shard.stream.write(line.encode("utf-8"))
+        shard.records += 1
+        self.records_written += 1
+        if shard.records >= self.max_records:
+            self._finish(partition)
+
+    def _start(self, site: str, date: str) -> _OpenShard:
+        self._serial += 1
+        key = layout.text_key(site, date, self.crawl_id, self._serial)
+        path = self.spool.joinpath(*key.split("/"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # mtime=0: the same records give the same bytes, whatever the clock says.
+        stream = gzip.GzipFile(filename="", mode="wb", fileobj=open(path, "xb"), mtime=0)
+        shard = _OpenShard(key, path, stream)
+        self._open[(site, date)] = shard
+        return shard
+
+    def _finish(self, partition: tuple[str, str]) -> None:
+        shard = self._open.pop(partition)
+        fileobj = shard.stream.fileobj  # type: ignore[attr-defined]
+        shard.stream.close()
+        fileobj.close()
+        self.on_close(shard.path, shard.key, shard.records)
+
+    def close(self) -> None:
+        for partition in list(self._open):
+            self._finish(partition)

@@ -1,0 +1,77 @@
+"""Reading back what a crawl archived, from its manifest: for people, after a run."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from typing import Any
+
+from newsarchive import layout
+from newsarchive.errors import StorageError
+from newsarchive.storage import Store
+
+
+def crawl_ids(store: Store) -> list[str]:
+    """Complete crawls (those with a manifest), oldest first."""
+    return sorted(
+        key.removeprefix("crawls/").removesuffix(".json")
+        for key in store.list("crawls/")
+        if key.endswith(".json")
+    )
+
+
+def load_manifest(store: Store, crawl_id: str | None = None) -> dict[str, Any]:
+    if crawl_id is None:
+        ids = crawl_ids(store)
+        if not ids:
+            raise StorageError(f"no complete crawl in {store.uri} (no manifest under crawls/)")
+        crawl_id = ids[-1]
+    key = layout.manifest_key(crawl_id)
+    if not store.exists(key):
+        raise StorageError(f"no manifest for crawl {crawl_id!r} in {store.uri}")
+    return json.loads(store.read_bytes(key))
+
+
+def text_records(store: Store, manifest: dict[str, Any]) -> Any:
+    for entry in manifest["files"]:
+        if entry["kind"] == "text":
+            with store.open(entry["key"]) as raw, gzip.open(raw, "rt", encoding="utf-8") as f:
+                for line in f:
+                    yield json.loads(line)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def render(store: Store, manifest: dict[str, Any]) -> str:
+    counts = manifest["counts"]
+    languages = Counter(r.get("language") or "unknown" for r in text_records(store, manifest))
+    lines = [
+        f"crawl {manifest['crawl_id']} ({manifest['crawl'].get('finish_reason', '?')})"
+        f" in {store.uri}",
+        f"  HTTP exchanges archived: {counts['warc_exchanges']}"
+        f" (requests {counts['requests']}, robots.txt refusals {counts['robots_forbidden']})",
+        f"  articles with clean text: {counts['articles']}"
+        + (
+            "  [" + ", ".join(f"{k} {v}" for k, v in sorted(languages.items())) + "]"
+            if languages
+            else ""
+        ),
+    ]
+    if counts["discarded"]:
+        lines.append(
+            "  pages without text: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(counts["discarded"].items()))
+        )
+    for kind, label in (("warc", "WARC files"), ("text", "text shards")):
+        files = [f for f in manifest["files"] if f["kind"] == kind]
+        lines.append(f"  {label}: {len(files)}")
+        lines.extend(f"    {store.uri}/{f['key']}  ({_size(f['size'])})" for f in files)
+    lines.append(f"  manifest: {store.uri}/{layout.manifest_key(manifest['crawl_id'])}")
+    return "\n".join(lines)

@@ -1,0 +1,132 @@
+"""The generic news spider: one site entry (or one start URL) drives the whole crawl.
+
+Thin Scrapy adapter: discovery, classification and extraction live in newsarchive.
+Every response, article or not, is already in the WARC by the time it gets here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response, TextResponse
+
+from newsarchive import discovery
+from newsarchive.capture import warc_location
+from newsarchive.classify import is_article, matches_any
+from newsarchive.config import Config
+from newsarchive.errors import ConfigError
+from newsarchive.items import ArticlePage
+from newsarchive.records import Capture
+from newsarchive.session import CrawlSession
+from newsarchive.sites import Site, load_registry, lookup
+
+
+def resolve_site(settings: Any, site: str | None, url: str | None) -> Site:
+    """The crawl target from `-a site=NAME` or `-a url=URL`; ConfigError if neither/both."""
+    if bool(site) == bool(url):
+        raise ConfigError(
+            "give exactly one of -a site=NAME (from the site registry) or -a url=START_URL"
+        )
+    if url:
+        return Site.from_url(url)
+    config = Config.from_settings(settings)
+    return lookup(load_registry(config.sites_file), str(site))
+
+
+class NewsSpider(scrapy.Spider):
+    name = "news"
+
+    def __init__(self, site: Site, session: CrawlSession, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.site = site
+        self.session = session
+        self.allowed_domains = list(site.domains)
+        if site.crawl_delay is not None:
+            self.download_delay = site.crawl_delay
+        self._articles_seen: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
+        site = resolve_site(crawler.settings, kwargs.pop("site", None), kwargs.pop("url", None))
+        session = CrawlSession.from_crawler(crawler)
+        spider = cls(site, session, *args, **kwargs)
+        spider._set_crawler(crawler)
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.site.start_urls:
+            yield scrapy.Request(url, callback=self.parse, meta={"discovery": "start"})
+        for url in self.site.feeds:
+            yield scrapy.Request(url, callback=self.parse_feed, meta={"discovery": "feed"})
+        for url in self.site.sitemaps:
+            yield scrapy.Request(url, callback=self.parse_sitemap, meta={"discovery": "sitemap"})
+
+    def _follow(self, url: str, discovery_kind: str, callback: Any = None) -> scrapy.Request | None:
+        if matches_any(url, self.site.deny_patterns):
+            return None
+        return scrapy.Request(
+            url, callback=callback or self.parse, meta={"discovery": discovery_kind}
+        )
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        if not isinstance(response, TextResponse):
+            return  # PDFs, images: archived in the WARC, nothing to extract or follow
+        try:
+            signals = discovery.page_signals(response)
+        except ValueError:  # undecodable bytes served as text
+            signals = discovery.PageSignals()
+        if is_article(response.url, signals, self.site.article_patterns, self.site.deny_patterns):
+            item = self._article(response)
+            if item is not None:
+                yield item
+        for url in discovery.feed_alternates(response, response.url):
+            if request := self._follow(url, "feed", self.parse_feed):
+                yield request
+        for url in discovery.page_links(response, response.url):
+            if request := self._follow(url, "link"):
+                yield request
+
+    def _article(self, response: TextResponse) -> ArticlePage | None:
+        location = warc_location(response)
+        if location is None:
+            return None
+        canonical = discovery.canonical_url(response, response.url)
+        key = canonical or response.url
+        if key in self._articles_seen or response.url in self._articles_seen:
+            self.crawler.stats.inc_value("newsarchive/duplicate_urls")
+            return None
+        self._articles_seen.update((key, response.url))
+        capture = Capture(
+            url=response.url,
+            canonical_url=canonical,
+            site=self.site.name,
+            fetched_at=location.date,
+            status=response.status,
+            crawl_id=self.session.crawl_id,
+            discovery=response.meta.get("discovery", "link"),
+            warc=location,
+        )
+        return ArticlePage(
+            capture=capture,
+            body=response.body,
+            encoding=response.encoding,
+            language_hint=discovery.language_hint(response) or self.site.language,
+            drop_selectors=self.site.drop_selectors,
+        )
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        for entry in discovery.feed_entries(response.body, response.url):
+            if request := self._follow(entry.url, "feed"):
+                yield request
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        kind, entries = discovery.sitemap_entries(response.body, response.url)
+        for entry in entries:
+            if kind == "sitemapindex":
+                request = self._follow(entry.url, "sitemap", self.parse_sitemap)
+            else:
+                request = self._follow(entry.url, "sitemap")
+            if request:
+                yield request
