@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.conftest import load_manifest
+from tests.helpers import load_manifest
 
 
 def newsarchive(*args: str, cwd=None, timeout: float = 300) -> subprocess.CompletedProcess:

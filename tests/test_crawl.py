@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.conftest import Crawl, load_manifest, scrapy_crawl
+from tests.helpers import Crawl, load_manifest, scrapy_crawl
 
 DATA = Path(__file__).parent / "data"
 
