@@ -1,0 +1,42 @@
+"""The `newsarchive` command line; each command's logic lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from newsarchive import __version__
+from newsarchive.errors import NewsarchiveError
+
+
+class _Group(click.Group):
+    """Show NewsarchiveError as one line and exit 2, never as a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except NewsarchiveError as e:
+            click.echo(f"newsarchive: error: {e}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="newsarchive")
+def main() -> None:
+    """newsarchive: crawl news sites into WARC snapshots and clean article text.
+
+    Crawling itself is `scrapy crawl news -a site=NAME` or `-a url=START_URL`
+    (run from the project folder, or with SCRAPY_SETTINGS_MODULE=newsarchive.settings).
+    """
+
+
+def _register() -> None:
+    """Each command lives in its own module; this only wires them into the group."""
+    from newsarchive.cli import demo, sample_site, summary
+
+    for module in (demo, sample_site, summary):
+        main.add_command(module.command)
+
+
+_register()

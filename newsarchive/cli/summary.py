@@ -1,0 +1,17 @@
+"""`newsarchive summary`."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("summary")
+@click.argument("archive", default="./archive")
+@click.argument("crawl_id", required=False)
+def command(archive: str, crawl_id: str | None) -> None:
+    """Show what a crawl archived (default: the latest complete crawl in ARCHIVE)."""
+    from newsarchive.storage import open_store
+    from newsarchive.summary import load_manifest, render
+
+    store = open_store(archive)
+    click.echo(render(store, load_manifest(store, crawl_id)))
