@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from newsarchive.errors import ConfigError
+from newsarchive.storage.s3 import S3Options
 
 WARC_VERSIONS = ("1.0", "1.1")
 
@@ -32,6 +33,8 @@ class Config:
     extract: bool
     extract_workers: int
     min_words: int
+    upload_queue: int
+    s3: S3Options
 
     @classmethod
     def from_settings(cls, settings: Any) -> Config:
@@ -92,6 +95,16 @@ class Config:
             extract=boolean("NEWSARCHIVE_EXTRACT"),
             extract_workers=workers or os.cpu_count() or 1,
             min_words=integer("NEWSARCHIVE_MIN_WORDS", 0),
+            upload_queue=integer("NEWSARCHIVE_UPLOAD_QUEUE", 1, 1000),
+            s3=S3Options(
+                endpoint_url=str(settings.get("NEWSARCHIVE_S3_ENDPOINT_URL") or "") or None,
+                region=str(settings.get("NEWSARCHIVE_S3_REGION") or "") or None,
+                addressing_style=str(settings.get("NEWSARCHIVE_S3_ADDRESSING_STYLE") or "auto"),
+                storage_class=str(settings.get("NEWSARCHIVE_S3_STORAGE_CLASS") or "") or None,
+                multipart_threshold=integer("NEWSARCHIVE_S3_MULTIPART_THRESHOLD", 1),
+                multipart_chunksize=integer("NEWSARCHIVE_S3_MULTIPART_CHUNKSIZE", 1),
+                max_attempts=integer("NEWSARCHIVE_S3_MAX_ATTEMPTS", 1, 20),
+            ),
         )
 
     def summary(self) -> dict[str, Any]:

@@ -61,3 +61,13 @@ NEWSARCHIVE_SHARD_MAX_RECORDS = 10_000
 NEWSARCHIVE_EXTRACT = True
 NEWSARCHIVE_EXTRACT_WORKERS = 0  # 0 = one per CPU core
 NEWSARCHIVE_MIN_WORDS = 30
+NEWSARCHIVE_UPLOAD_QUEUE = 4  # closed files waiting for storage before writers wait
+# S3-compatible storage (s3:// archives). boto3's credential chain and the standard
+# AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 / AWS_REGION variables apply; these add to them.
+NEWSARCHIVE_S3_ENDPOINT_URL = ""
+NEWSARCHIVE_S3_REGION = ""
+NEWSARCHIVE_S3_ADDRESSING_STYLE = "auto"  # auto, path or virtual
+NEWSARCHIVE_S3_STORAGE_CLASS = ""  # e.g. STANDARD_IA; empty = the bucket's default
+NEWSARCHIVE_S3_MULTIPART_THRESHOLD = 64 * 1024 * 1024
+NEWSARCHIVE_S3_MULTIPART_CHUNKSIZE = 16 * 1024 * 1024
+NEWSARCHIVE_S3_MAX_ATTEMPTS = 5  # per request, with exponential backoff (botocore "standard")

@@ -10,10 +10,13 @@ import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 from urllib.parse import urlsplit
 
 from newsarchive.errors import ConfigError, StorageError
+
+if TYPE_CHECKING:
+    from newsarchive.storage.s3 import S3Options
 
 _KEY_PART = re.compile(r"^[A-Za-z0-9._=+-]{1,200}$")
 
@@ -27,7 +30,10 @@ class Store(Protocol):
         """Raise StorageError, naming the problem, unless a write would succeed."""
 
     def put_file(self, local: Path, key: str, sha256: str) -> None:
-        """Store a closed local file under key; never replace different bytes."""
+        """Store a closed local file under key, then delete the local file.
+
+        Storing the same bytes again is a no-op; different bytes raise StorageError.
+        """
 
     def exists(self, key: str) -> bool: ...
 
@@ -61,17 +67,21 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def open_store(uri: str) -> Store:
-    """Return the store for an archive URI: a path, ``file://…`` or ``s3://bucket/prefix``."""
+def open_store(uri: str, s3: S3Options | None = None) -> Store:
+    """Return the store for an archive URI: a path, ``file://…`` or ``s3://bucket/prefix``.
+
+    ``s3`` carries settings for buckets; without it boto3's own configuration applies
+    (credential chain, ``AWS_ENDPOINT_URL``…), which is what reading commands use.
+    """
     scheme = urlsplit(uri).scheme.lower()
     if scheme in ("", "file") or re.match(r"^[A-Za-z]:[\\/]", uri):
         from newsarchive.storage.folder import FolderStore
 
         return FolderStore.from_uri(uri)
     if scheme == "s3":
-        raise ConfigError(
-            f"archive {uri!r}: s3:// archives are not supported by this version yet"
-        )
+        from newsarchive.storage.s3 import S3Store
+
+        return S3Store.from_uri(uri, s3)
     raise ConfigError(
         f"archive {uri!r}: unknown scheme {scheme!r} (use a folder path, file:// or s3://)"
     )
