@@ -13,6 +13,7 @@ from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 
+from newsarchive.errors import StorageError
 from newsarchive.session import CrawlSession
 
 logger = logging.getLogger(__name__)
@@ -65,20 +66,13 @@ class ArchiveExtension:
         from twisted.internet import reactor
 
         session = self.session
-        errors = await maybe_deferred_to_future(
-            threads.deferToThreadPool(reactor, reactor.getThreadPool(), session.close_writers)
-        )
+        pool = reactor.getThreadPool()
         stats = self.crawler.stats
-        if errors:
-            stats.set_value("newsarchive/storage_errors", len(errors))
-            for error in errors:
-                logger.error("storing archive files failed: %s", error)
-            logger.error(
-                "crawl %s: manifest not written; unstored files stay in %s",
-                session.crawl_id, session.spool,
-            )
-            session.shutdown()
-            return
+        errors = await maybe_deferred_to_future(
+            threads.deferToThreadPool(reactor, pool, session.close_writers)
+        )
+        for error in errors:
+            logger.error("closing archive files failed: %s", error)
         site = getattr(spider, "site", None)
         crawl = {
             "spider": spider.name,
@@ -87,12 +81,18 @@ class ArchiveExtension:
             "finish_reason": reason,
         }
         counts = counts_from_stats(stats.get_stats())
-        key = await maybe_deferred_to_future(
-            threads.deferToThreadPool(
-                reactor, reactor.getThreadPool(), session.write_manifest, crawl, counts
+        try:
+            key = await maybe_deferred_to_future(
+                threads.deferToThreadPool(reactor, pool, session.write_manifest, crawl, counts)
             )
-        )
-        session.shutdown()
+        except StorageError as e:
+            stats.set_value("newsarchive/storage_errors", len(session.failed) or 1)
+            logger.error("crawl %s is not complete in the archive: %s", session.crawl_id, e)
+            return
+        finally:
+            session.shutdown()
+        if errors:
+            stats.set_value("newsarchive/storage_errors", len(errors))
         stats.set_value("newsarchive/manifest", key)
         warcs = sum(1 for f in session.files if f.kind == "warc")
         shards = sum(1 for f in session.files if f.kind == "text")

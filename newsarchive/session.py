@@ -19,6 +19,7 @@ from newsarchive import layout, manifest
 from newsarchive.config import Config
 from newsarchive.errors import StorageError
 from newsarchive.manifest import FileEntry
+from newsarchive.pending import complete_pending
 from newsarchive.storage import Store, open_store, sha256_file
 
 logger = logging.getLogger(__name__)
@@ -34,23 +35,33 @@ class CrawlSession:
         self.crawl_id = crawl_id
         self.started = datetime.now(UTC)
         self.files: list[FileEntry] = []
+        self.failed: list[tuple[FileEntry, Path, StorageError]] = []
         self._lock = threading.Lock()
-        # One thread: files land in the order they were closed, off the reactor thread.
-        self._publisher = ThreadPoolExecutor(1, thread_name_prefix="newsarchive-publish")
+        # Uploads run off the reactor thread; at most `upload_queue` closed files wait
+        # for storage before a writer that closes another one waits too (back-pressure).
+        self._slots = threading.BoundedSemaphore(config.upload_queue)
+        self._publisher = ThreadPoolExecutor(2, thread_name_prefix="newsarchive-publish")
         self._pending: list[Future[None]] = []
         self._closers: list[Callable[[], None]] = []
         self.closed = False
 
     @classmethod
     def open(cls, config: Config) -> CrawlSession:
-        """Open the archive and check it is writable; raises ConfigError/StorageError."""
-        store = open_store(config.archive)
+        """Open the archive, check it is writable and finish what earlier runs left in
+        the spool; raises ConfigError/StorageError before any request is made."""
+        store = open_store(config.archive, config.s3)
         store.check_writable()
-        spool = Path(config.spool) if config.spool else default_spool(config, store)
+        spool = Path(config.spool) if config.spool else default_spool(config.archive, store)
         try:
             spool.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise StorageError(f"spool folder {spool} is not writable: {e.strerror}") from None
+        report = complete_pending(store, spool)
+        if report.leftovers:
+            logger.warning(
+                "spool %s holds %d file(s) that no manifest lists (an interrupted crawl?)",
+                spool, len(report.leftovers),
+            )
         crawl_id = config.crawl_id or layout.new_crawl_id()
         if store.exists(layout.manifest_key(crawl_id)):
             raise StorageError(f"crawl {crawl_id} is already complete in {store.uri}")
@@ -81,16 +92,32 @@ class CrawlSession:
         self._closers.clear()
         return errors + self.wait_published()
 
-    def publish(self, path: Path, key: str, kind: str, records: int) -> Future[None]:
-        """Hash a closed spool file and move it into the store, in the background."""
+    def publish(
+        self, path: Path, key: str, kind: str, records: int, wait_for_slot: bool = True
+    ) -> Future[None]:
+        """Hash a closed spool file and store it in the background.
+
+        A file that cannot be stored stays in the spool and is listed in the manifest
+        all the same; the manifest then stays in the spool too (see pending.py).
+        ``wait_for_slot=False`` is for callers on the reactor thread.
+        """
+        acquired = self._slots.acquire(blocking=wait_for_slot)
 
         def run() -> None:
-            size = path.stat().st_size
-            digest = sha256_file(path)
-            self.store.put_file(path, key, digest)
-            with self._lock:
-                self.files.append(FileEntry(key, kind, size, digest, records))
-            logger.debug("stored %s (%d bytes)", key, size)
+            try:
+                entry = FileEntry(key, kind, path.stat().st_size, sha256_file(path), records)
+                with self._lock:
+                    self.files.append(entry)
+                try:
+                    self.store.put_file(path, key, entry.sha256)
+                    logger.debug("stored %s (%d bytes)", key, entry.size)
+                except StorageError as e:
+                    logger.error("%s; it stays in the spool %s", e, self.spool)
+                    with self._lock:
+                        self.failed.append((entry, path, e))
+            finally:
+                if acquired:
+                    self._slots.release()
 
         future = self._publisher.submit(run)
         self._pending.append(future)
@@ -101,7 +128,23 @@ class CrawlSession:
         self._pending = [f for f in self._pending if not f.done()]
         return errors
 
+    def retry_failed(self) -> list[StorageError]:
+        """One more attempt for files whose upload failed (the endpoint may be back)."""
+        still: list[tuple[FileEntry, Path, StorageError]] = []
+        for entry, path, _ in self.failed:
+            try:
+                self.store.put_file(path, entry.key, entry.sha256)
+            except StorageError as e:
+                still.append((entry, path, e))
+        self.failed = still
+        return [e for _, _, e in still]
+
     def write_manifest(self, crawl: dict[str, Any], counts: dict[str, Any]) -> str:
+        """Write the manifest into the spool, then store it unless a file is missing.
+
+        Returns the manifest's key; raises StorageError (manifest left in the spool)
+        when the crawl cannot be made visible yet.
+        """
         key = layout.manifest_key(self.crawl_id)
         crawl = {
             **crawl,
@@ -115,7 +158,19 @@ class CrawlSession:
             counts=counts,
             settings=self.config.summary(),
         )
-        self.store.put_bytes(key, manifest.dumps(doc))
+        local = self.spool.joinpath(*key.split("/"))
+        local.parent.mkdir(parents=True, exist_ok=True)
+        tmp = local.with_suffix(".tmp")
+        tmp.write_bytes(manifest.dumps(doc))
+        os.replace(tmp, local)
+        errors = self.retry_failed()
+        if errors:
+            raise StorageError(
+                f"{len(errors)} file(s) could not be stored ({errors[0]}); they and the "
+                f"manifest stay in {self.spool}: run `newsarchive upload-pending "
+                f"{self.store.uri}` (or the next crawl) to finish crawl {self.crawl_id}"
+            )
+        self.store.put_file(local, key, sha256_file(local))
         return key
 
     def shutdown(self) -> None:
@@ -123,10 +178,10 @@ class CrawlSession:
         self.closed = True
 
 
-def default_spool(config: Config, store: Store) -> Path:
+def default_spool(archive: str, store: Store) -> Path:
     """Beside the archive for folders (so storing is a rename), else a user cache folder."""
     root = getattr(store, "root", None)
     if root is not None:
         return Path(root) / ".spool"
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "newsarchive" / "spool" / layout.safe_name(config.archive)
+    return cache / "newsarchive" / "spool" / layout.safe_name(archive, limit=200)

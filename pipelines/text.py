@@ -26,7 +26,8 @@ class TextShardPipeline:
             raise NotConfigured("NEWSARCHIVE_EXTRACT is off: no clean-text shards")
 
         def on_close(path: Any, key: str, records: int) -> None:
-            session.publish(path, key, "text", records)
+            # Shards roll over on the reactor thread: never wait for an upload slot there.
+            session.publish(path, key, "text", records, wait_for_slot=False)
 
         writer = ShardWriter(
             session.crawl_id, session.spool, session.config.shard_max_records, on_close

@@ -29,13 +29,27 @@ class Command(ScrapyCrawlCommand):
                 print(f"newsarchive: error: {e}", file=sys.stderr)
                 sys.exit(2)
 
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        # Scrapy's own run(), keeping the crawler to read the outcome from its stats.
+        if len(args) != 1:
+            super().run(args, opts)
+            return
+        assert self.crawler_process
+        crawler = self._create_crawler(args[0])
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
+        elif crawler.stats and crawler.stats.get_value("newsarchive/storage_errors"):
+            self.exitcode = 3  # storage failed: files wait in the spool
+
 
 def preflight(settings: object, spargs: dict[str, str]) -> None:
     """Everything that can be checked without the network; raises NewsarchiveError."""
     from spiders.news import resolve_site
 
     config = Config.from_settings(settings)
-    open_store(config.archive).check_writable()
+    open_store(config.archive, config.s3).check_writable()
     unknown = sorted(set(spargs) - {"site", "url"})
     if unknown:
         raise ConfigError(f"unknown spider argument -a {unknown[0]}=…; use site= or url=")

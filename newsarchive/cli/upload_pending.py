@@ -1,0 +1,43 @@
+"""`newsarchive upload-pending`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("upload-pending")
+@click.argument("archive", default="./archive")
+@click.option(
+    "--spool", type=click.Path(file_okay=False, path_type=Path),
+    help="Spool folder the crawls used (NEWSARCHIVE_SPOOL); default: the crawl's default.",
+)
+def command(archive: str, spool: Path | None) -> None:
+    """Store files that earlier crawls left in the spool, then their manifests.
+
+    A crawl whose storage failed (endpoint down, credentials expired) keeps its files
+    and manifest in the spool and exits with status 3; this finishes it. The next
+    crawl into the same archive does the same before it starts.
+    """
+    from newsarchive.pending import complete_pending
+    from newsarchive.session import default_spool
+    from newsarchive.storage import open_store
+
+    store = open_store(archive)
+    spool = spool or default_spool(archive, store)
+    if not spool.is_dir():
+        click.echo(f"nothing pending: no spool folder at {spool}")
+        return
+    report = complete_pending(store, spool)
+    for crawl_id in report.completed:
+        click.echo(f"completed crawl {crawl_id} in {store.uri}")
+    click.echo(
+        f"{len(report.completed)} crawl(s) completed, {report.uploaded} file(s) stored"
+    )
+    if report.leftovers:
+        click.echo(
+            f"{len(report.leftovers)} file(s) in {spool} belong to no manifest "
+            "(an interrupted crawl); they were left alone",
+            err=True,
+        )

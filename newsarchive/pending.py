@@ -1,0 +1,64 @@
+"""Finishing crawls whose files are still in the spool (storage failed at the time).
+
+A crawl always writes its manifest into the spool first and stores it last. If
+storing anything failed, the manifest stays in the spool with the files it lists;
+this module stores them (same bytes only) and then the manifest, so the crawl becomes
+visible exactly once and complete. The next crawl does this before it starts, and
+`newsarchive upload-pending` does it on demand.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from newsarchive import layout
+from newsarchive.errors import StorageError
+from newsarchive.storage import Store, sha256_file
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PendingReport:
+    completed: list[str] = field(default_factory=list)  # crawl ids now visible
+    uploaded: int = 0  # files stored from the spool
+    leftovers: list[str] = field(default_factory=list)  # spool files no manifest lists
+
+
+def pending_manifests(spool: Path) -> list[Path]:
+    return sorted((spool / "crawls").glob("*.json")) if (spool / "crawls").is_dir() else []
+
+
+def complete_pending(store: Store, spool: Path) -> PendingReport:
+    """Store every pending crawl's remaining files, then its manifest; raise on failure."""
+    report = PendingReport()
+    listed: set[str] = set()
+    for path in pending_manifests(spool):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        crawl_id = doc["crawl_id"]
+        for entry in doc["files"]:
+            key = entry["key"]
+            listed.add(key)
+            local = spool.joinpath(*key.split("/"))
+            if local.exists():
+                if sha256_file(local) != entry["sha256"]:
+                    raise StorageError(
+                        f"spool file {local} does not match crawl {crawl_id}'s manifest"
+                    )
+                store.put_file(local, key, entry["sha256"])
+                report.uploaded += 1
+            elif not store.exists(key):
+                raise StorageError(
+                    f"crawl {crawl_id}: {key} is neither in the spool nor in {store.uri}"
+                )
+        store.put_file(path, layout.manifest_key(crawl_id), sha256_file(path))
+        report.completed.append(crawl_id)
+        logger.info("completed crawl %s in %s from the spool", crawl_id, store.uri)
+    for local in sorted(p for p in spool.rglob("*") if p.is_file()):
+        key = local.relative_to(spool).as_posix()
+        if key not in listed and not key.startswith("crawls/"):
+            report.leftovers.append(key)
+    return report
