@@ -13,9 +13,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def scrapy_crawl(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run the real `scrapy crawl news …` command, as a user would from the project root."""
-    env = {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}
+def scrapy_crawl(
+    *args: str, cwd: Path = ROOT, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the real `scrapy crawl news …` command, as a user would from the project root.
+
+    ``env`` adds to (or, with None values, removes from) the test's environment.
+    """
+    env = {
+        k: v
+        for k, v in {**os.environ, **(env or {})}.items()
+        if k != "SCRAPY_SETTINGS_MODULE" and v is not None
+    }
     return subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "news", *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
@@ -36,3 +45,38 @@ def load_manifest(archive: Path) -> dict[str, Any]:
     manifests = sorted((archive / "crawls").glob("*.json"))
     assert len(manifests) == 1, manifests
     return json.loads(manifests[0].read_text())
+
+
+@dataclass
+class StoredCrawl:
+    """A crawl read back through the Store interface: the same tests for folder and bucket."""
+
+    uri: str
+    process: subprocess.CompletedProcess
+    manifest: dict[str, Any]
+    cache: Path
+
+    @property
+    def store(self):
+        from newsarchive.storage import open_store
+
+        return open_store(self.uri)
+
+    def keys(self, kind: str) -> list[str]:
+        return [f["key"] for f in self.manifest["files"] if f["kind"] == kind]
+
+    def read(self, key: str) -> bytes:
+        return self.store.read_bytes(key)
+
+    def local(self, key: str) -> Path:
+        """A local copy (or the file itself, for folders) for tools that want a path."""
+        if "://" not in self.uri:
+            return Path(self.uri) / key
+        path = self.cache / key
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(self.read(key))
+        return path
+
+    def files(self, kind: str) -> list[Path]:
+        return [self.local(key) for key in self.keys(kind)]

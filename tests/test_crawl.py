@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.helpers import Crawl, load_manifest, scrapy_crawl
+from tests.helpers import StoredCrawl, load_manifest, scrapy_crawl
 
 DATA = Path(__file__).parent / "data"
 
@@ -26,15 +26,15 @@ def warc_records(paths: list[Path]):
                 yield path, record
 
 
-def text_records(crawl: Crawl) -> list[dict]:
+def text_records(crawl: StoredCrawl) -> list[dict]:
     records = []
-    for path in crawl.files("text"):
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            records.extend(json.loads(line) for line in f)
+    for key in crawl.keys("text"):
+        lines = gzip.decompress(crawl.read(key)).decode("utf-8").splitlines()
+        records.extend(json.loads(line) for line in lines)
     return records
 
 
-def responses_by_url(crawl: Crawl) -> Counter:
+def responses_by_url(crawl: StoredCrawl) -> Counter:
     return Counter(
         r.rec_headers.get_header("WARC-Target-URI")
         for _, r in warc_records(crawl.files("warc"))
@@ -42,31 +42,31 @@ def responses_by_url(crawl: Crawl) -> Counter:
     )
 
 
-def test_every_article_archived_once_in_warc_and_text(crawl, sample_site):
+def test_every_article_archived_once_in_warc_and_text(archive_crawl, sample_site):
     urls = sample_site.article_urls()
-    responses = responses_by_url(crawl)
+    responses = responses_by_url(archive_crawl)
     for url in urls:
         assert responses[url] == 1, url
-    texts = Counter(r["url"] for r in text_records(crawl))
+    texts = Counter(r["url"] for r in text_records(archive_crawl))
     # The malformed-HTML page still holds a story, so it may give text too.
     broken = sample_site.base_url + sample_site.BROKEN_PATHS["broken_html"]
     assert sorted(set(texts) - {broken}) == sorted(urls)
     assert set(texts.values()) == {1}
-    assert crawl.manifest["counts"]["articles"] == len(texts)
+    assert archive_crawl.manifest["counts"]["articles"] == len(texts)
 
 
-def test_robots_disallowed_path_never_fetched(crawl, sample_site):
+def test_robots_disallowed_path_never_fetched(archive_crawl, sample_site):
     paths = [path for _, path in sample_site.requests]
     assert "/robots.txt" in paths
     assert not [p for p in paths if p.startswith("/private/")]
-    assert crawl.manifest["counts"]["robots_forbidden"] >= 1
-    assert not [u for u in responses_by_url(crawl) if "/private/" in u]
+    assert archive_crawl.manifest["counts"]["robots_forbidden"] >= 1
+    assert not [u for u in responses_by_url(archive_crawl) if "/private/" in u]
 
 
-def test_redirect_404_and_pdf_are_in_the_warc(crawl, sample_site):
+def test_redirect_404_and_pdf_are_in_the_warc(archive_crawl, sample_site):
     statuses = {}
     types = {}
-    for _, record in warc_records(crawl.files("warc")):
+    for _, record in warc_records(archive_crawl.files("warc")):
         if record.rec_type == "response":
             url = record.rec_headers.get_header("WARC-Target-URI")
             statuses[url] = record.http_headers.get_statuscode()
@@ -79,8 +79,8 @@ def test_redirect_404_and_pdf_are_in_the_warc(crawl, sample_site):
     assert pdfs and statuses[pdfs[0]] == "200"
 
 
-def test_every_warc_passes_warcio_check_and_pairs_records(crawl):
-    warcs = crawl.files("warc")
+def test_every_warc_passes_warcio_check_and_pairs_records(archive_crawl):
+    warcs = archive_crawl.files("warc")
     assert warcs
     result = subprocess.run(
         ["warcio", "check", "-v", *map(str, warcs)], capture_output=True, text=True
@@ -98,10 +98,10 @@ def test_every_warc_passes_warcio_check_and_pairs_records(crawl):
             assert ids[request.rec_headers.get_header("WARC-Concurrent-To")] == "response"
 
 
-def test_response_bodies_are_stored_as_received(crawl):
+def test_response_bodies_are_stored_as_received(archive_crawl):
     """gzip-encoded responses keep their compressed bytes and headers that match them."""
     seen_gzip = 0
-    for _, record in warc_records(crawl.files("warc")):
+    for _, record in warc_records(archive_crawl.files("warc")):
         if record.rec_type != "response":
             continue
         headers = record.http_headers
@@ -117,40 +117,38 @@ def test_response_bodies_are_stored_as_received(crawl):
     assert seen_gzip > 10
 
 
-def test_text_records_point_at_their_response_record(crawl):
-    records = text_records(crawl)
+def test_text_records_point_at_their_response_record(archive_crawl):
+    records = text_records(archive_crawl)
     assert records
     for rec in records:
         loc = rec["warc"]
-        with open(crawl.archive / loc["file"], "rb") as f:
-            f.seek(loc["offset"])
-            chunk = f.read(loc["length"])
+        chunk = archive_crawl.store.read_range(loc["file"], loc["offset"], loc["length"])
         record = next(iter(ArchiveIterator(io.BytesIO(chunk))))
         assert record.rec_type == "response"
         assert record.rec_headers.get_header("WARC-Target-URI") == rec["url"]
         assert record.rec_headers.get_header("WARC-Record-ID") == loc["record_id"]
         assert record.rec_headers.get_header("WARC-Payload-Digest") == loc["payload_digest"]
-        assert rec["crawl_id"] == crawl.manifest["crawl_id"]
+        assert rec["crawl_id"] == archive_crawl.manifest["crawl_id"]
         assert rec["content_hash"] == "sha256:" + hashlib.sha256(rec["text"].encode()).hexdigest()
 
 
-def test_record_contract_fields(crawl):
+def test_record_contract_fields(archive_crawl):
     required = {
         "id", "url", "canonical_url", "site", "fetched_at", "published", "modified", "title",
         "authors", "description", "tags", "language", "language_probability", "text",
         "content_hash", "word_count", "crawl_id", "warc", "extractor",
     }
-    for rec in text_records(crawl):
+    for rec in text_records(archive_crawl):
         assert required <= set(rec), required - set(rec)
         assert rec["fetched_at"].endswith("Z")
         assert rec["title"] and rec["authors"] and rec["published"]
         assert rec["word_count"] == len(re.findall(r"\w+", rec["text"]))
 
 
-def test_reference_article_text_is_clean(crawl):
+def test_reference_article_text_is_clean(archive_crawl):
     expected = (DATA / "000_002ce271bc7acb85.expected-body.txt").read_text().split("\n")
     boilerplate = (DATA / "000_002ce271bc7acb85.boilerplate.txt").read_text().split("\n")
-    matches = [r for r in text_records(crawl) if r["title"].startswith("Downed helicopter")]
+    matches = [r for r in text_records(archive_crawl) if r["title"].startswith("Downed helicopter")]
     assert len(matches) == 1
     text = matches[0]["text"]
     for paragraph in filter(None, (p.strip() for p in expected)):
@@ -160,8 +158,8 @@ def test_reference_article_text_is_clean(crawl):
     assert matches[0]["language"] == "en"
 
 
-def test_no_template_boilerplate_and_right_languages(crawl, sample_site):
-    by_url = {r["url"]: r for r in text_records(crawl)}
+def test_no_template_boilerplate_and_right_languages(archive_crawl, sample_site):
+    by_url = {r["url"]: r for r in text_records(archive_crawl)}
     for article in sample_site.articles:
         record = by_url[sample_site.base_url + article.path]
         assert record["language"] == article.lang, article.path
@@ -175,41 +173,39 @@ def test_no_template_boilerplate_and_right_languages(crawl, sample_site):
             assert paragraph in record["text"], (article.path, paragraph[:60])
 
 
-def test_broken_pages_are_counted_not_fatal(crawl, sample_site):
-    responses = responses_by_url(crawl)
+def test_broken_pages_are_counted_not_fatal(archive_crawl, sample_site):
+    responses = responses_by_url(archive_crawl)
     for path in sample_site.BROKEN_PATHS.values():
         assert responses[sample_site.base_url + path] == 1
-    discarded = crawl.manifest["counts"]["discarded"]
+    discarded = archive_crawl.manifest["counts"]["discarded"]
     assert discarded.get("not-html", 0) >= 1
     assert discarded.get("empty-body", 0) >= 1
-    assert crawl.manifest["crawl"]["finish_reason"] == "finished"
+    assert archive_crawl.manifest["crawl"]["finish_reason"] == "finished"
 
 
-def test_manifest_lists_every_file_with_its_hash(crawl):
-    listed = {f["key"]: f for f in crawl.manifest["files"]}
-    on_disk = {
-        p.relative_to(crawl.archive).as_posix()
-        for p in crawl.archive.rglob("*")
-        if p.is_file() and not p.relative_to(crawl.archive).as_posix().startswith((".", "crawls/"))
-    }
-    assert on_disk == set(listed)
+def test_manifest_lists_every_file_with_its_hash(archive_crawl):
+    listed = {f["key"]: f for f in archive_crawl.manifest["files"]}
+    stored = {k for k in archive_crawl.store.list() if not k.startswith("crawls/")}
+    assert stored == set(listed)
     for key, entry in listed.items():
-        data = (crawl.archive / key).read_bytes()
+        data = archive_crawl.read(key)
         assert len(data) == entry["size"]
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
-    assert not list((crawl.archive / ".spool").rglob("*.gz"))
-    assert crawl.manifest["software"]["scrapy"]
-    assert "warc_gzip_level" in crawl.manifest["settings"]
+    spool = archive_crawl.cache.parent / "spool"
+    assert not [p for p in spool.rglob("*") if p.is_file()]
+    assert archive_crawl.manifest["software"]["scrapy"]
+    assert "warc_gzip_level" in archive_crawl.manifest["settings"]
 
 
-def test_layout_partitions_text_by_site_and_date(crawl):
-    site = crawl.manifest["crawl"]["site"]
-    for path in crawl.files("text"):
-        rel = path.relative_to(crawl.archive).parts
-        assert rel[0] == "text" and rel[1] == f"site={site}" and rel[2].startswith("date=")
-    for path in crawl.files("warc"):
-        assert path.parent.name == crawl.manifest["crawl_id"]
-        assert path.name.startswith("newsarchive-") and path.name.endswith(".warc.gz")
+def test_layout_partitions_text_by_site_and_date(archive_crawl):
+    site = archive_crawl.manifest["crawl"]["site"]
+    for key in archive_crawl.keys("text"):
+        parts = key.split("/")
+        assert parts[0] == "text" and parts[1] == f"site={site}" and parts[2].startswith("date=")
+    for key in archive_crawl.keys("warc"):
+        _, crawl_id, name = key.split("/")
+        assert crawl_id == archive_crawl.manifest["crawl_id"]
+        assert name.startswith("newsarchive-") and name.endswith(".warc.gz")
 
 
 # --- the site registry and bad input --------------------------------------------------
