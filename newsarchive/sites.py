@@ -52,6 +52,14 @@ class Site:
     def entry_urls(self) -> tuple[str, ...]:
         return self.start_urls + self.feeds + self.sitemaps
 
+    @property
+    def allowed_hosts(self) -> tuple[str, ...]:
+        """The crawl's domains plus the hosts its feeds and sitemaps are served from."""
+        hosts = dict.fromkeys(self.domains)
+        for url in self.entry_urls:
+            hosts.setdefault(urlsplit(url).hostname or "", None)
+        return tuple(h for h in hosts if h)
+
 
 def check_url(url: str, where: str) -> str:
     parts = urlsplit(url)
@@ -138,6 +146,24 @@ def load_registry(path: str | Path | None = None) -> dict[str, Site]:
         return parse_registry(text, str(path))
     text = resources.files("newsarchive").joinpath("data/sites.toml").read_text("utf-8")
     return parse_registry(text, "built-in site registry")
+
+
+def _in_domains(url: str, domains: tuple[str, ...]) -> bool:
+    host = urlsplit(url).hostname or ""
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
+def check_registry(sites: dict[str, Site]) -> None:
+    """Checks beyond a single field: start pages must lie inside the entry's domains,
+    or the links found on them would be dropped as offsite. (Feeds and sitemaps may
+    live on other hosts: the spider allows their hosts itself.)"""
+    for site in sites.values():
+        for url in site.start_urls:
+            if not _in_domains(url, site.domains):
+                raise ConfigError(
+                    f"site {site.name!r}: start URL {url} is outside its domains "
+                    f"({', '.join(site.domains)})"
+                )
 
 
 def lookup(sites: dict[str, Site], name: str) -> Site:
