@@ -1,0 +1,53 @@
+"""What a crawl's exit status means, for scheduled runs that must fail loudly.
+
+0 all good; 2 configuration (before crawling); 3 storage failed (files wait in the
+spool); 4 too many errors; 5 a site gave no article although its feeds answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+OK, STORAGE_FAILED, TOO_MANY_ERRORS, NO_ARTICLES = 0, 3, 4, 5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    reasons: tuple[str, ...]
+
+
+def error_rate(stats: dict[str, Any]) -> float:
+    """Failed fetches (no response, or 5xx) over all fetches."""
+    requests = stats.get("downloader/request_count", 0)
+    if not requests:
+        return 0.0
+    failed = stats.get("downloader/exception_count", 0) - stats.get(
+        "downloader/exception_type_count/scrapy.exceptions.IgnoreRequest", 0
+    )
+    failed += sum(
+        v for k, v in stats.items()
+        if k.startswith("downloader/response_status_count/5")
+    )
+    return max(failed, 0) / requests
+
+
+def judge(stats: dict[str, Any], max_error_rate: float) -> Outcome:
+    reasons: list[tuple[int, str]] = []
+    if stats.get("newsarchive/storage_errors"):
+        reasons.append((STORAGE_FAILED, "storage failed: files wait in the spool"))
+    rate = error_rate(stats)
+    if rate > max_error_rate:
+        reasons.append(
+            (TOO_MANY_ERRORS, f"error rate {rate:.0%} above NEWSARCHIVE_MAX_ERROR_RATE "
+                              f"{max_error_rate:.0%}")
+        )
+    found = sum(
+        stats.get(f"newsarchive/articles/{kind}", 0) for kind in ("new", "changed", "unchanged")
+    )
+    if not found and stats.get("newsarchive/feeds_ok", 0):
+        reasons.append((NO_ARTICLES, "no article found although the site's feeds answered"))
+    if not reasons:
+        return Outcome(OK, ())
+    return Outcome(min(code for code, _ in reasons), tuple(text for _, text in reasons))

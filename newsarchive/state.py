@@ -1,0 +1,89 @@
+"""What the archive already holds, per site: the memory of incremental runs.
+
+Kept in the archive itself (``state/site=<site>/<crawl-id>.jsonl.gz``, one snapshot per
+crawl, listed in that crawl's manifest), so it works the same on a folder or a bucket,
+survives a new CI machine, and is only ever taken from a crawl whose manifest landed:
+a crash never marks an article as archived when its files did not land.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from newsarchive import layout
+from newsarchive.storage import Store
+from newsarchive.summary import crawl_ids
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ArticleState:
+    """The last stored capture of one article (keyed by newsarchive.urls.article_key)."""
+
+    url: str
+    fetched_at: str  # = WARC-Date of the response record last stored for it
+    record_id: str  # WARC-Record-ID of that response record
+    payload_digest: str | None
+    content_hash: str | None = None  # of the clean text (None: no text record yet)
+    text_id: str | None = None
+    version: int = 0  # text record version; 0 = none yet
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def state_key(site: str, crawl_id: str) -> str:
+    return f"state/site={layout.safe_name(site)}/{crawl_id}.jsonl.gz"
+
+
+class SiteState:
+    def __init__(self, site: str, entries: dict[str, ArticleState] | None = None) -> None:
+        self.site = site
+        self.entries = entries or {}
+        self.changed = False
+
+    @classmethod
+    def load(cls, store: Store, site: str) -> SiteState:
+        """The newest snapshot of a complete crawl of this site, or an empty state."""
+        prefix = f"state/site={layout.safe_name(site)}/"
+        for crawl_id in reversed(crawl_ids(store)):
+            manifest = json.loads(store.read_bytes(layout.manifest_key(crawl_id)))
+            for entry in manifest.get("files", []):
+                if entry["kind"] == "state" and entry["key"].startswith(prefix):
+                    data = gzip.decompress(store.read_bytes(entry["key"]))
+                    entries = {}
+                    for line in data.splitlines():
+                        row = json.loads(line)
+                        key = row.pop("key")
+                        entries[key] = ArticleState(**row)
+                    logger.info(
+                        "incremental state for %s: %d articles (crawl %s)",
+                        site, len(entries), crawl_id,
+                    )
+                    return cls(site, entries)
+        return cls(site)
+
+    def get(self, key: str) -> ArticleState | None:
+        return self.entries.get(key)
+
+    def put(self, key: str, state: ArticleState) -> None:
+        self.entries[key] = state
+        self.changed = True
+
+    def touch(self, key: str, **changes: object) -> None:
+        current = self.entries.get(key)
+        if current is not None:
+            self.put(key, replace(current, **changes))  # type: ignore[arg-type]
+
+    def write(self, path: Path) -> int:
+        """Write the full snapshot (sorted, so equal states give equal bytes)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "xb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
+            for key in sorted(self.entries):
+                row = {"key": key, **asdict(self.entries[key])}
+                f.write(json.dumps(row, sort_keys=True, ensure_ascii=False).encode() + b"\n")
+        return len(self.entries)
