@@ -1,0 +1,81 @@
+"""One article and its provenance: find a record by id or URL, read its WARC record.
+
+Lookup reads the text shards the manifests list (an id or URL says nothing about the
+partition it sits in); the WARC record is then one range read of the archived file.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from newsarchive.corpus.reader import Archive
+from newsarchive.errors import ConfigError, StorageError
+
+
+def find(archive: Archive, ident: str) -> list[dict[str, Any]]:
+    """Records whose id (or id prefix of 8+ characters), url or canonical_url match."""
+    ident = ident.strip()
+    if not ident:
+        raise ConfigError("give an article id or URL")
+    by_url = "://" in ident
+    wanted = ident.strip("<>").removeprefix("urn:uuid:").lower()
+    if not by_url and len(wanted) < 8:
+        raise ConfigError(f"{ident!r}: give a full URL, or at least 8 characters of an id")
+    matches = []
+    for record in archive.records():
+        if by_url:
+            hit = ident in (record.get("url"), record.get("canonical_url"))
+        else:
+            hit = str(record.get("id", "")).lower().startswith(wanted)
+        if hit:
+            matches.append(record)
+    return sorted(matches, key=lambda r: r.get("fetched_at") or "")
+
+
+@dataclass
+class WarcRecord:
+    warc_headers: list[tuple[str, str]]
+    status_line: str
+    http_headers: list[tuple[str, str]]
+    http_header_bytes: bytes
+    body: bytes  # as archived (still content-encoded when the server sent it so)
+    digest_ok: bool | None
+
+
+def read_warc(archive: Archive, record: dict[str, Any], decode: bool = False) -> WarcRecord:
+    """The response record a text came from; ``decode`` undoes the Content-Encoding."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    loc = record.get("warc") or {}
+    try:
+        chunk = archive.store.read_range(loc["file"], int(loc["offset"]), int(loc["length"]))
+    except (KeyError, OSError) as e:
+        raise StorageError(f"cannot read the WARC record of {record.get('id')}: {e}") from None
+    try:
+        warc = next(iter(ArchiveIterator(io.BytesIO(chunk))))
+    except Exception as e:  # warcio raises assorted errors on bad bytes
+        raise StorageError(
+            f"{archive.uri}/{loc['file']} at {loc['offset']}: not a WARC record ({e})"
+        ) from None
+    body = warc.raw_stream.read()
+    http = warc.http_headers
+    digest = warc.rec_headers.get_header("WARC-Payload-Digest")
+    digest_ok = None
+    if digest and digest.startswith("sha1:"):
+        actual = base64.b32encode(hashlib.sha1(body).digest()).decode()
+        digest_ok = actual == digest.removeprefix("sha1:")
+    if decode:
+        again = next(iter(ArchiveIterator(io.BytesIO(chunk))))
+        body = again.content_stream().read()
+    return WarcRecord(
+        warc_headers=list(warc.rec_headers.headers),
+        status_line=f"{http.protocol} {http.statusline}" if http else "",
+        http_headers=list(http.headers) if http else [],
+        http_header_bytes=http.to_bytes() if http else b"",
+        body=body,
+        digest_ok=digest_ok,
+    )

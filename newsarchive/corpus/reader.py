@@ -1,0 +1,209 @@
+"""Reading an archive's clean-text records through its manifests, never bare listings.
+
+Only crawls with a manifest exist for a reader, and only the text shards those
+manifests list are read: a crawl that crashed half-way is invisible. Shards are
+pruned by their ``site=``/``date=`` key before any download, then fetched by a small
+thread pool a bounded number of shards ahead of the consumer (parallel downloads from
+a bucket; memory stays at about ``prefetch`` compressed shards), checked against the
+manifest's size and sha256, and streamed record by record.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import logging
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from newsarchive import layout
+from newsarchive.corpus.filters import Filter, partition_site
+from newsarchive.errors import ConfigError, StorageError
+from newsarchive.manifest import FORMAT
+from newsarchive.storage import Store, open_store
+
+logger = logging.getLogger(__name__)
+
+_TEXT_KEY = re.compile(r"^text/site=(?P<site>[^/]+)/date=(?P<day>[^/]+)/[^/]+$")
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One text shard as its manifest lists it."""
+
+    key: str
+    crawl_id: str
+    site: str  # the partition name (layout.safe_name of the site)
+    day: str  # the fetch date partition, YYYY-MM-DD
+    records: int
+    size: int
+    sha256: str
+
+
+class Archive:
+    """An archive opened for reading: its complete crawls and their text shards."""
+
+    def __init__(self, archive: str | Store, workers: int = 4, prefetch: int | None = None):
+        self.store = open_store(archive) if isinstance(archive, str) else archive
+        self.uri = self.store.uri
+        if workers < 1:
+            raise ConfigError(f"--workers must be at least 1, got {workers}")
+        self.workers = workers
+        self.prefetch = max(prefetch or workers + 2, 1)
+        self._manifests: dict[str, dict[str, Any]] | None = None
+
+    # -- manifests -------------------------------------------------------------------
+    @property
+    def manifests(self) -> dict[str, dict[str, Any]]:
+        """Every complete crawl's manifest by crawl id, oldest first."""
+        if self._manifests is None:
+            ids = sorted(
+                key.removeprefix("crawls/").removesuffix(".json")
+                for key in self.store.list("crawls/")
+                if key.endswith(".json") and key.count("/") == 1
+            )
+            if not ids:
+                root = getattr(self.store, "root", None)
+                if root is not None and not root.exists():
+                    raise StorageError(f"archive {self.uri} does not exist")
+                raise StorageError(
+                    f"no complete crawl in {self.uri}: no manifest under crawls/ "
+                    "(not a newsarchive archive, or no crawl has finished yet)"
+                )
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="newsarchive-read") as pool:
+                docs = list(pool.map(self._load_manifest, ids))
+            self._manifests = dict(zip(ids, docs, strict=True))
+        return self._manifests
+
+    def _load_manifest(self, crawl_id: str) -> dict[str, Any]:
+        key = layout.manifest_key(crawl_id)
+        try:
+            doc = json.loads(self.store.read_bytes(key))
+        except (OSError, ValueError) as e:
+            raise StorageError(f"cannot read manifest {self.uri}/{key}: {e}") from None
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise StorageError(f"{self.uri}/{key} is not a newsarchive manifest ({FORMAT})")
+        return doc
+
+    def crawl_ids(self) -> list[str]:
+        return list(self.manifests)
+
+    def shards(self, flt: Filter | None = None) -> list[Shard]:
+        """The text shards a filter needs, in crawl then key order (a stable order)."""
+        flt = flt or Filter()
+        self.check(flt)
+        chosen: list[Shard] = []
+        for crawl_id, doc in self.manifests.items():
+            if flt.crawls and crawl_id not in flt.crawls:
+                continue
+            for entry in doc.get("files", []):
+                if entry.get("kind") != "text":
+                    continue
+                match = _TEXT_KEY.match(entry["key"])
+                if match is None:
+                    logger.warning("skipping text file with an unexpected key: %s", entry["key"])
+                    continue
+                if not flt.wants_partition(match["site"], match["day"]):
+                    continue
+                chosen.append(
+                    Shard(
+                        key=entry["key"], crawl_id=crawl_id, site=match["site"],
+                        day=match["day"], records=int(entry.get("records", 0)),
+                        size=int(entry["size"]), sha256=entry["sha256"],
+                    )
+                )
+        return sorted(chosen, key=lambda s: (s.crawl_id, s.key))
+
+    def sites(self) -> list[str]:
+        """Site partition names found in the manifests."""
+        return sorted(
+            {
+                m["site"]
+                for doc in self.manifests.values()
+                for entry in doc.get("files", [])
+                if entry.get("kind") == "text" and (m := _TEXT_KEY.match(entry["key"]))
+            }
+        )
+
+    def check(self, flt: Filter) -> None:
+        """Refuse filter values that name a crawl or site the archive does not hold."""
+        unknown = sorted(flt.crawls - set(self.manifests))
+        if unknown:
+            raise ConfigError(
+                f"--crawl {unknown[0]!r}: no complete crawl with that id in {self.uri} "
+                f"(crawls: {', '.join(self.manifests)})"
+            )
+        sites = set(self.sites())
+        missing = sorted(s for s in flt.sites if partition_site(s) not in sites)
+        if missing:
+            raise ConfigError(
+                f"--site {missing[0]!r}: no such site in {self.uri} "
+                f"(sites: {', '.join(sorted(sites)) or 'none'})"
+            )
+
+    # -- records ---------------------------------------------------------------------
+    def _fetch(self, shard: Shard) -> bytes:
+        try:
+            data = self.store.read_bytes(shard.key)
+        except OSError as e:
+            raise StorageError(f"cannot read {self.uri}/{shard.key}: {e.strerror or e}") from None
+        if len(data) != shard.size or hashlib.sha256(data).hexdigest() != shard.sha256:
+            raise StorageError(
+                f"{self.uri}/{shard.key} does not match its manifest (size or sha256 differ)"
+            )
+        return data
+
+    def fetched(self, shards: Iterable[Shard]) -> Iterator[tuple[Shard, bytes]]:
+        """Shards' bytes in order, downloaded up to ``prefetch`` shards ahead."""
+        pending: deque[tuple[Shard, Future[bytes]]] = deque()
+        todo = iter(shards)
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="newsarchive-read")
+        try:
+            for shard in todo:
+                pending.append((shard, pool.submit(self._fetch, shard)))
+                if len(pending) >= self.prefetch:
+                    break
+            while pending:
+                shard, future = pending.popleft()
+                data = future.result()
+                following = next(todo, None)
+                if following is not None:
+                    pending.append((following, pool.submit(self._fetch, following)))
+                yield shard, data
+                del data
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def records(
+        self, flt: Filter | None = None, shards: list[Shard] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Records that match the filter, shard by shard, in a stable order."""
+        flt = flt or Filter()
+        for _shard, record in self.scan(flt, shards):
+            if record is not None:
+                yield record
+
+    def scan(
+        self, flt: Filter, shards: list[Shard] | None = None
+    ) -> Iterator[tuple[Shard, dict[str, Any] | None]]:
+        """Every record read with its shard; None stands for one that the filter drops.
+
+        Callers that count what they read (progress, data cards) use this one.
+        """
+        shards = self.shards(flt) if shards is None else shards
+        for shard, data in self.fetched(shards):
+            with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as lines:
+                for number, line in enumerate(lines, 1):
+                    try:
+                        record = json.loads(line)
+                    except ValueError:
+                        raise StorageError(
+                            f"{self.uri}/{shard.key} line {number} is not a JSON record"
+                        ) from None
+                    yield shard, (record if flt.matches(record) else None)
