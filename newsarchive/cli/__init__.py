@@ -33,9 +33,18 @@ def main() -> None:
 
 def _register() -> None:
     """Each command lives in its own module; this only wires them into the group."""
-    from newsarchive.cli import demo, sample_site, sites, summary, upload_pending
+    from newsarchive.cli import (
+        demo,
+        export,
+        sample_site,
+        show,
+        sites,
+        stats,
+        summary,
+        upload_pending,
+    )
 
-    for module in (demo, sample_site, sites, summary, upload_pending):
+    for module in (demo, sample_site, sites, summary, upload_pending, export, stats, show):
         main.add_command(module.command)
 
 

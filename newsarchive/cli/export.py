@@ -1,0 +1,100 @@
+"""`newsarchive export`: a filtered, optionally deduplicated corpus as JSONL, Parquet or CSV."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+
+def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The record filters shared by `export` and `stats`."""
+    options = [
+        click.option("--site", multiple=True, help="Only these sites (repeat, or a,b)."),
+        click.option("--lang", multiple=True, help="Only these languages (ISO 639-1: en, de…)."),
+        click.option("--since", help="From this day (YYYY-MM-DD) or ISO date-time, UTC."),
+        click.option("--until", help="Up to and including this day (or before this date-time)."),
+        click.option(
+            "--date-field", type=click.Choice(["published", "fetched"]), default="published",
+            show_default=True,
+            help="Date for --since/--until: published (else fetched), or fetched.",
+        ),
+        click.option("--crawl", multiple=True, help="Only these crawl ids (repeat, or a,b)."),
+        click.option("--min-words", help="Only texts with at least this many words."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def build_filter(
+    site: tuple[str, ...], lang: tuple[str, ...], since: str | None, until: str | None,
+    date_field: str, crawl: tuple[str, ...], min_words: str | None,
+) -> Any:
+    from newsarchive.corpus.filters import Filter
+
+    return Filter.build(
+        site=site or None, lang=lang or None, since=since, until=until,
+        date_field=date_field, crawl=crawl or None, min_words=min_words,
+    )
+
+
+@click.command("export")
+@click.argument("archive")
+@click.option("-o", "--out", required=True, help="Output folder (created if needed).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "parquet", "csv"]), default="jsonl",
+    show_default=True,
+)
+@filter_options
+@click.option(
+    "--dedupe", type=click.Choice(["none", "exact", "near"]), default="none", show_default=True,
+    help="Drop copies, keeping the earliest: exact = same text; near = MinHash LSH.",
+)
+@click.option(
+    "--near-threshold", type=float, default=0.5, show_default=True,
+    help="Jaccard similarity of 5-word shingles from which texts count as near copies.",
+)
+@click.option("--fields", help="Columns to export, comma-separated (default: all).")
+@click.option("--partition", is_flag=True, help="Parquet partitioned as site=…/date=…/.")
+@click.option("--overwrite", is_flag=True, help="Replace an export with other arguments in OUT.")
+@click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Parallel shard downloads.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr (default: when stderr is a terminal).")
+def command(
+    archive: str, out: str, fmt: str, site: tuple[str, ...], lang: tuple[str, ...],
+    since: str | None, until: str | None, date_field: str, crawl: tuple[str, ...],
+    min_words: str | None, dedupe: str, near_threshold: float, fields: str | None,
+    partition: bool, overwrite: bool, workers: int, progress: bool | None,
+) -> None:
+    """Export the articles of ARCHIVE (folder or s3://bucket/prefix) into the folder OUT.
+
+    Reads only complete crawls (those with a manifest) and only the shards the filters
+    need; writes the data files, a data card (README.md, datacard.json) and the export's
+    state. Re-running the same export finds it done, or restarts an interrupted one;
+    different arguments into the same OUT are refused unless --overwrite is given.
+    """
+    from pathlib import Path
+
+    from newsarchive.corpus.dedupe import DedupeOptions
+    from newsarchive.corpus.export import ExportOptions, export
+    from newsarchive.corpus.reader import Archive
+    from newsarchive.corpus.schema import select_fields
+
+    options = ExportOptions(
+        format=fmt,
+        fields=select_fields(fields),
+        filter=build_filter(site, lang, since, until, date_field, crawl, min_words),
+        dedupe=DedupeOptions(mode=dedupe, threshold=near_threshold),
+        partition=partition,
+    )
+    if progress is None:
+        progress = sys.stderr.isatty()
+    result = export(
+        Archive(archive, workers=workers), Path(out), options,
+        overwrite=overwrite, progress=progress,
+    )
+    click.echo(result.summary())

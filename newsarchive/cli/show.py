@@ -1,0 +1,65 @@
+"""`newsarchive show`: one article's record and the archived response it came from."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+
+@click.command("show")
+@click.argument("ident", metavar="ID|URL")
+@click.option("--archive", default="./archive", show_default=True,
+              help="Archive folder or s3://bucket/prefix.")
+@click.option("--raw", is_flag=True,
+              help="Print the archived HTTP response (status, headers, body as received).")
+@click.option("--decode", is_flag=True,
+              help="With --raw: undo the body's Content-Encoding (gzip, br…).")
+@click.option("--json", "as_json", is_flag=True, help="Print the record alone, as JSON.")
+def command(ident: str, archive: str, raw: bool, decode: bool, as_json: bool) -> None:
+    """Show an article by its id (8+ leading characters will do) or by URL.
+
+    A URL captured by several crawls shows the latest capture and lists the others.
+    """
+    from newsarchive.corpus.provenance import find, read_warc
+    from newsarchive.corpus.reader import Archive
+    from newsarchive.errors import ConfigError
+
+    source = Archive(archive)
+    matches = find(source, ident)
+    if not matches:
+        raise ConfigError(f"no article {ident!r} in {source.uri}")
+    ids = {m["id"] for m in matches}
+    if "://" not in ident and len(ids) > 1:
+        raise ConfigError(
+            f"{ident!r} matches {len(ids)} articles ({', '.join(sorted(ids)[:5])}…); "
+            "give more of the id"
+        )
+    record = matches[-1]
+    warc = read_warc(source, record, decode=raw and decode)
+    if raw:
+        out = sys.stdout.buffer
+        out.write(warc.http_header_bytes)
+        out.write(warc.body)
+        out.flush()
+        return
+    if as_json:
+        click.echo(json.dumps(record, indent=2, ensure_ascii=False))
+        return
+    text = record.pop("text", "")
+    click.echo(json.dumps(record, indent=2, ensure_ascii=False))
+    click.echo("\n--- text ---")
+    click.echo(text)
+    loc = record["warc"]
+    click.echo("\n--- WARC provenance ---")
+    click.echo(f"{source.uri}/{loc['file']}  offset {loc['offset']}  length {loc['length']}")
+    for name, value in warc.warc_headers:
+        click.echo(f"{name}: {value}")
+    verdict = {True: "matches", False: "DOES NOT MATCH", None: "not checked"}[warc.digest_ok]
+    click.echo(f"payload digest {verdict} the archived body ({len(warc.body)} bytes)")
+    click.echo(f"\n{warc.status_line}")
+    for name, value in warc.http_headers:
+        click.echo(f"{name}: {value}")
+    if len(matches) > 1:
+        click.echo(f"\nother captures of this URL: {', '.join(m['id'] for m in matches[:-1])}")

@@ -1,0 +1,35 @@
+"""`newsarchive stats`: articles per site, language and day; failures and discards."""
+
+from __future__ import annotations
+
+import click
+
+from newsarchive.cli.export import build_filter, filter_options
+
+
+@click.command("stats")
+@click.argument("archive", default="./archive")
+@filter_options
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--plot", type=click.Path(dir_okay=False, writable=True),
+              help="Also draw articles per day per site into this PNG file.")
+@click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Parallel shard downloads.")
+def command(
+    archive: str, site: tuple[str, ...], lang: tuple[str, ...], since: str | None,
+    until: str | None, date_field: str, crawl: tuple[str, ...], min_words: str | None,
+    as_json: bool, plot: str | None, workers: int,
+) -> None:
+    """Show what ARCHIVE (folder or s3://bucket/prefix) holds, from its complete crawls."""
+    from pathlib import Path
+
+    from newsarchive.corpus import stats
+    from newsarchive.corpus.reader import Archive
+
+    flt = build_filter(site, lang, since, until, date_field, crawl, min_words)
+    figures = stats.collect(Archive(archive, workers=workers), flt)
+    if plot:
+        stats.plot(figures, Path(plot))
+    click.echo(stats.dumps(figures) if as_json else stats.render(figures), nl=not as_json)
+    if plot and not as_json:
+        click.echo(f"\nplot: {plot}")
