@@ -26,7 +26,7 @@ from newsarchive.corpus.dedupe import DedupeOptions, DedupePlan, Planner
 from newsarchive.corpus.filters import Filter, record_date
 from newsarchive.corpus.reader import Archive, Shard
 from newsarchive.corpus.schema import FIELDS
-from newsarchive.corpus.writers import FORMATS, Partitioned, SingleFile
+from newsarchive.corpus.writers import FORMATS, PARTITION_ROOT, Partitioned, SingleFile
 from newsarchive.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -96,8 +96,9 @@ def _ours(out: Path) -> list[Path]:
     """What an export writes into its folder (and may remove again)."""
     names = [STATE, CARD_JSON, CARD_MD]
     found = [out / n for n in names if (out / n).exists()]
-    found += sorted(out.glob("corpus.*")) + sorted(p for p in out.glob("site=*") if p.is_dir())
-    found += sorted(out.glob(".newsarchive-minhash-*"))
+    found += sorted(out.glob("corpus.*"))
+    if (out / PARTITION_ROOT).is_dir():
+        found.append(out / PARTITION_ROOT)
     return found
 
 

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 FORMATS = ("jsonl", "parquet", "csv")
 EXTENSIONS = {"jsonl": "jsonl", "parquet": "parquet", "csv": "csv"}
+PARTITION_ROOT = "corpus"
 ROW_GROUP_BYTES = 8 << 20
 ROW_GROUP_ROWS = 10_000
 
@@ -151,10 +152,11 @@ class SingleFile:
 
 
 class Partitioned:
-    """Hive partitions ``site=<site>/date=<YYYY-MM-DD>/part-<n>.<ext>``.
+    """Hive partitions ``corpus/site=<site>/date=<YYYY-MM-DD>/part-<n>.<ext>``.
 
     ``site`` lives in the path, not in the files (pyarrow, pandas and DuckDB all add
-    it back as a column, and refuse a file column of the same name).
+    it back as a column, and refuse a file column of the same name). The data sit in
+    their own folder so that reading the folder as a dataset meets no data card.
     """
 
     def __init__(
@@ -192,7 +194,10 @@ class Partitioned:
         serial = self._parts.get(partition, 0)
         self._parts[partition] = serial + 1
         site, day = partition
-        rel = f"site={quote(site, safe='')}/date={day}/part-{serial:05d}.{EXTENSIONS[self.fmt]}"
+        rel = (
+            f"{PARTITION_ROOT}/site={quote(site, safe='')}/date={day}/"
+            f"part-{serial:05d}.{EXTENSIONS[self.fmt]}"
+        )
         writer = open_writer(self.fmt, self.root, rel, self.fields)
         self._open[partition] = writer
         self.files.append(writer.file)
