@@ -5,8 +5,8 @@ Streaming output needs the keep/drop decisions before the first record is writte
 so deduplication is a first pass over the selected records that keeps a few compact
 numbers per record, never the records:
 
-- exact: 8 bytes of the content hash, an 8-byte date and a 4-byte id check
-  (about 20 bytes per record; sorting briefly doubles it);
+- exact: 8 bytes of the content hash, two 8-byte dates (published, fetched) and a
+  4-byte id check (about 28 bytes per record; sorting briefly doubles it);
 - near: the same, plus one 8-byte hash per LSH band (``b`` bands, 32 at the default
   threshold 0.5 and 128 permutations), an 8-byte cluster link and a flag, so about
   300 bytes per record in memory, and
@@ -88,8 +88,8 @@ def _id_check(record: dict[str, Any]) -> int:
     return zlib.crc32(str(record.get("id", "")).encode())
 
 
-def _date_key(record: dict[str, Any]) -> int:
-    when = record_date(record, "published")
+def _date_key(record: dict[str, Any], date_field: str) -> int:
+    when = record_date(record, date_field)
     if when is None:
         return int(_UNDATED)
     return int(when.timestamp() * 1_000_000)
@@ -144,6 +144,7 @@ class Planner:
         self.options = options
         self._hashes = array("Q")
         self._dates = array("q")
+        self._fetched = array("q")
         self._checks = array("I")
         self._bands = array("Q")
         self._shingled = array("b")
@@ -169,7 +170,8 @@ class Planner:
         except ValueError:  # no usable hash in the record: hash the text here
             value = int(hashlib.sha256(str(record.get("text") or "").encode()).hexdigest()[:16], 16)
         self._hashes.append(value)
-        self._dates.append(_date_key(record))
+        self._dates.append(_date_key(record, "published"))
+        self._fetched.append(_date_key(record, "fetched"))
         self._checks.append(_id_check(record))
         if self.options.mode == "near":
             self._add_signature(str(record.get("text") or ""))
@@ -200,11 +202,15 @@ class Planner:
             self._sig_file.flush()
         n = len(self._hashes)
         hashes = np.frombuffer(self._hashes, dtype=np.uint64) if n else np.zeros(0, np.uint64)
-        dates = np.frombuffer(self._dates, dtype=np.int64) if n else np.zeros(0, np.int64)
-        checks = np.array(self._checks, dtype=np.uint32)
+        # "Earliest": by published date (else fetch time), then fetch time, then position,
+        # folded into one rank so that every sort below has a single date key.
+        published = np.frombuffer(self._dates, dtype=np.int64) if n else np.zeros(0, np.int64)
+        fetched = np.frombuffer(self._fetched, dtype=np.int64) if n else np.zeros(0, np.int64)
         ordinals = np.arange(n, dtype=np.int64)
-        # Earliest first within equal hashes: sort by hash, then date, then position.
-        order = np.lexsort((ordinals, dates, hashes))
+        dates = np.empty(n, dtype=np.int64)
+        dates[np.lexsort((ordinals, fetched, published))] = ordinals
+        checks = np.array(self._checks, dtype=np.uint32)
+        order = np.lexsort((dates, hashes))
         same = np.zeros(n, dtype=bool)
         if n > 1:
             same[1:] = hashes[order][1:] == hashes[order][:-1]
