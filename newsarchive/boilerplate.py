@@ -6,6 +6,11 @@ that catch them are data (``newsarchive/data/boilerplate.toml``, one section per
 plus ``common``) so they can be reviewed and extended without touching code; they are
 compiled once per process, on first use. Every rule is anchored or length-capped: a
 real paragraph that merely mentions a newsletter must survive.
+
+Two kinds of rule say more than "drop this line": ``section`` rules match the heading of
+a teaser list ("Don't miss", "Related stories"), after which headline-like lines are
+teasers too; ``paywall`` rules match the notices of a paywall ("Subscribe to continue
+reading"), which are dropped and flag the record as likely cut short.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 logger = logging.getLogger(__name__)
 
-RULE_KINDS = ("exact", "prefix", "raw", "cta")
+RULE_KINDS = ("exact", "prefix", "raw", "cta", "section", "paywall")
 LIMIT_KEYS = {
     "exact_max_chars": int,
     "prefix_max_chars": int,
@@ -34,8 +39,8 @@ LIMIT_KEYS = {
 }
 
 _SPACE_RE = re.compile(r"\s+")
-_LEAD_RE = re.compile(r"^[\s•·▪▸►▶→←»«›‹*+–—\-|>]+")
-_TRAIL_RE = re.compile(r"[\s:;.,!?…|>«»›‹<–—\-]+$")
+_LEAD_RE = re.compile(r"^[\s•·▪▸►▶→←»«›‹*+–—\-|>(\[]+")
+_TRAIL_RE = re.compile(r"[\s:;.,!?…|>«»›‹<–—\-)\]]+$")
 _SENTENCE_RE = re.compile(r"(?<=[.!?…])\s+")
 
 
@@ -48,6 +53,9 @@ class Rules:
     raw: re.Pattern[str] | None
     cta_start: re.Pattern[str] | None  # cta patterns anchored at a sentence start ("^…")
     cta_word: re.Pattern[str] | None  # cta patterns anchored at a word start ("\\b…")
+    cta_any: re.Pattern[str] | None  # every cta pattern at any word start: a quick reject
+    section: re.Pattern[str] | None  # headings of teaser lists (full match)
+    paywall: re.Pattern[str] | None  # paywall notices (searched)
     exact_max_chars: int
     prefix_max_chars: int
     promo_max_chars: int
@@ -92,11 +100,14 @@ def parse_rules(text: str) -> Rules:
         alternation = "|".join(f"(?:{p})" for p in patterns)
         return re.compile(f"{lead}(?:{alternation})", re.IGNORECASE)
 
+    for kind in ("cta", "paywall"):
+        bad = [p for p in collected[kind] if not p.startswith(("^", "\\b"))]
+        if bad:
+            raise ValueError(f"boilerplate rules: {kind} patterns must start with ^ or \\b: {bad}")
     cta_start = [p for p in collected["cta"] if p.startswith("^")]
     cta_word = [p[2:] for p in collected["cta"] if p.startswith("\\b")]
-    if len(cta_start) + len(cta_word) != len(collected["cta"]):
-        bad = [p for p in collected["cta"] if not p.startswith(("^", "\\b"))]
-        raise ValueError(f"boilerplate rules: cta patterns must start with ^ or \\b: {bad}")
+    paywall_start = [p for p in collected["paywall"] if p.startswith("^")]
+    paywall_word = [p[2:] for p in collected["paywall"] if p.startswith("\\b")]
 
     return Rules(
         exact=combine(collected["exact"]),
@@ -106,6 +117,17 @@ def parse_rules(text: str) -> Rules:
         # skip ahead quickly: ten times faster on long paragraphs
         cta_start=combine(cta_start),
         cta_word=combine(cta_word, lead=r"(?<!\w)"),
+        cta_any=combine([p[1:] for p in cta_start] + cta_word, lead=r"(?<!\w)"),
+        section=combine(collected["section"]),
+        paywall=re.compile(
+            "|".join(
+                [f"(?:{'|'.join(paywall_start)})"] * bool(paywall_start)
+                + [f"(?<!\\w)(?:{'|'.join(paywall_word)})"] * bool(paywall_word)
+            ),
+            re.IGNORECASE,
+        )
+        if collected["paywall"]
+        else None,
         exact_max_chars=int(limits["exact_max_chars"]),
         prefix_max_chars=int(limits["prefix_max_chars"]),
         promo_max_chars=int(limits["promo_max_chars"]),
@@ -127,29 +149,43 @@ def _normalize(paragraph: str) -> str:
     return _SPACE_RE.sub(" ", paragraph).replace("’", "'").replace("‘", "'").strip()
 
 
-def is_boilerplate(paragraph: str, rules: Rules | None = None) -> bool:
-    """Whether ``paragraph`` (one line of extracted text) is a promo, teaser or label."""
+def classify(paragraph: str, rules: Rules | None = None) -> str | None:
+    """The kind of boilerplate ``paragraph`` (one line of extracted text) is, or None.
+
+    Kinds: ``"section"`` (the heading of a teaser list), ``"paywall"`` (a paywall
+    notice), ``"promo"`` (any other promo, teaser, label or call to action).
+    """
     rules = rules or default_rules()
     text = _normalize(paragraph)
     if not text:
-        return False
+        return None
     core = _TRAIL_RE.sub("", _LEAD_RE.sub("", text))
     if not core:
-        return True  # bullets or punctuation only
+        return "promo"  # bullets or punctuation only
+    short = len(text) <= rules.prefix_max_chars
+    if len(core) <= rules.exact_max_chars and rules.section and rules.section.fullmatch(core):
+        return "section"
+    if short and rules.paywall and rules.paywall.search(text):
+        return "paywall"
     if rules.exact and len(core) <= rules.exact_max_chars and rules.exact.fullmatch(core):
-        return True
-    if len(text) <= rules.prefix_max_chars:
+        return "promo"
+    if short:
         if rules.prefix and rules.prefix.match(core):
-            return True
+            return "promo"
         if rules.raw and rules.raw.search(text):
-            return True
-    if len(text) <= rules.promo_max_chars and (rules.cta_start or rules.cta_word):
+            return "promo"
+    if len(text) <= rules.promo_max_chars and rules.cta_any and rules.cta_any.search(text):
         sentences = [_LEAD_RE.sub("", s) for s in _SENTENCE_RE.split(text)]
         sentences = [s for s in sentences if s]
         hits = sum(1 for s in sentences if _is_cta(s, rules))
         if hits and hits / len(sentences) >= rules.promo_min_share:
-            return True
-    return False
+            return "promo"
+    return None
+
+
+def is_boilerplate(paragraph: str, rules: Rules | None = None) -> bool:
+    """Whether ``paragraph`` (one line of extracted text) is a promo, teaser or label."""
+    return classify(paragraph, rules) is not None
 
 
 def _is_cta(sentence: str, rules: Rules) -> bool:

@@ -20,28 +20,32 @@ from __future__ import annotations
 
 import codecs
 import functools
-import json
 import logging
 import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 import trafilatura
 from charset_normalizer import from_bytes
 from lxml import etree
 from lxml.cssselect import CSSSelector
-from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 from trafilatura.xml import xmltotxt
 
-from newsarchive.boilerplate import default_rules, is_boilerplate
-from newsarchive.language import detect_language
+from newsarchive import quality
+from newsarchive.boilerplate import Rules, classify, default_rules
+from newsarchive.language import identify
+from newsarchive.structured import PageInfo, choose_published, page_info
 
 logger = logging.getLogger(__name__)
 
-#: Run trafilatura's fallback extractors (readability, jusText) and keep the best result:
-#: slower, but it rescues pages whose template defeats the main heuristics.
-FAST = False
+#: Skip trafilatura's fallback extractors (readability, jusText). Measured on the
+#: article-extraction-benchmark (benchmarks/extraction.py): the fallbacks cost a third of
+#: the extraction time and do not raise F1 once the page's structured data is used.
+FAST = True
+#: htmldate: no "extensive" search of the page text for dates; structured dates (JSON-LD,
+#: <meta>, <time>) are what news pages carry, and the free-text search costs ~10 ms a page.
+#: (trafilatura passes ``fast`` as htmldate's ``extensive`` flag, so this is set explicitly.)
+DATE_PARAMS = {"original_date": True, "extensive_search": False}
 
 DISCARD_REASONS = (
     "empty-body",  # no bytes, or only whitespace
@@ -95,6 +99,7 @@ class Extracted:
     word_count: int
     boilerplate_removed: int
     extractor: dict
+    quality: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -258,114 +263,6 @@ def _close_unterminated_title(text: str) -> str:
     return f"{text[:tag]}</title>{text[tag:]}"
 
 
-# --- page metadata that trafilatura does not return ---------------------------------------
-
-_ISO_DATE_RE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
-)
-_PUBLISHED_META = (
-    "article:published_time",
-    "og:article:published_time",
-    "datepublished",
-    "publish-date",
-    "pubdate",
-    "parsely-pub-date",
-    "sailthru.date",
-    "dc.date.issued",
-    "dcterms.created",
-)
-_MODIFIED_META = (
-    "article:modified_time",
-    "og:article:modified_time",
-    "og:updated_time",
-    "datemodified",
-    "dcterms.modified",
-    "last-modified",
-)
-_ARTICLE_TYPES = ("article", "posting", "report")
-
-
-def _iso(value: Any) -> str | None:
-    """``value`` as an ISO 8601 date/datetime string (as found), or None if it is not one."""
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    if not _ISO_DATE_RE.match(value):
-        return None
-    return value.replace(" ", "T", 1)
-
-
-def _json_ld_objects(tree: HtmlElement) -> list[dict]:
-    objects: list[dict] = []
-    for script in tree.iterfind(".//script[@type='application/ld+json']"):
-        try:
-            data = json.loads(script.text or "")
-        except ValueError:
-            continue
-        stack = [data]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, list):
-                stack.extend(reversed(item))
-            elif isinstance(item, dict):
-                objects.append(item)
-                if isinstance(item.get("@graph"), list):
-                    stack.extend(reversed(item["@graph"]))
-    return objects
-
-
-def _is_article(obj: dict) -> bool:
-    types = obj.get("@type")
-    names = types if isinstance(types, list) else [types]
-    return any(isinstance(t, str) and t.lower().endswith(_ARTICLE_TYPES) for t in names)
-
-
-@dataclass(frozen=True)
-class _PageInfo:
-    language_hint: str | None
-    published: str | None
-    modified: str | None
-
-
-def _page_info(tree: HtmlElement) -> _PageInfo:
-    """Declared language and structured (JSON-LD, then ``<meta>``) dates of the page."""
-    root = tree.getroottree().getroot()
-    metas: dict[str, str] = {}
-    for meta in root.iterfind(".//meta"):
-        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
-        key = key or (meta.get("http-equiv") or "").lower()
-        content = meta.get("content")
-        if key and content and key not in metas:
-            metas[key] = content.strip()
-    hint = root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
-    hint = hint or metas.get("og:locale") or metas.get("content-language")
-
-    published = modified = None
-    objects = _json_ld_objects(root)
-    for obj in sorted(objects, key=lambda o: not _is_article(o)):  # articles first
-        published = published or _iso(obj.get("datePublished"))
-        modified = modified or _iso(obj.get("dateModified"))
-        if published and modified:
-            break
-    for key in _PUBLISHED_META:
-        published = published or _iso(metas.get(key))
-    for key in _MODIFIED_META:
-        modified = modified or _iso(metas.get(key))
-    if not published:
-        for time_el in root.iterfind(".//time[@itemprop='datePublished']"):
-            published = _iso(time_el.get("datetime"))
-            if published:
-                break
-    return _PageInfo(language_hint=hint, published=published, modified=modified)
-
-
-def _choose_published(found: str | None, structured: str | None) -> str | None:
-    """Prefer the page's own datetime when it agrees with trafilatura's (date-only) find."""
-    if structured and (not found or structured[:10] == found[:10]):
-        return structured if len(structured) > len(found or "") else found
-    return found or structured
-
-
 # --- selectors ----------------------------------------------------------------------------
 
 
@@ -393,15 +290,6 @@ _SPACE_RE = re.compile(r"\s+")
 def count_words(text: str) -> int:
     """Word tokens; each Chinese/Japanese character counts as one (they are unspaced)."""
     return len(_WORD_RE.findall(text))
-
-
-def _same(a: str, b: str | None) -> bool:
-    """Whether two strings are equal up to whitespace and case."""
-
-    def norm(s: str) -> str:
-        return _SPACE_RE.sub(" ", s).strip().casefold()
-
-    return b is not None and norm(a) == norm(b)
 
 
 def _split_at_double_breaks(element: etree._Element) -> list[etree._Element]:
@@ -441,27 +329,142 @@ def _strip_title(text: str, title: str) -> str:
     return text
 
 
-def _blocks(body: etree._Element, title: str | None, drop: bool) -> tuple[list[str], int]:
-    """Text of each top-level element of trafilatura's tree, filtered; and the drop count."""
-    rules = default_rules() if drop else None
-    blocks: list[str] = []
-    removed = 0
-    for child in (part for element in body for part in _split_at_double_breaks(element)):
-        text = xmltotxt(child, False).strip()
-        if not text:
+#: The JSON-LD articleBody replaces trafilatura's text when less than this share of it
+#: was found (and trafilatura's text lies within it): trafilatura missed the article.
+REPLACE_BELOW = 0.5
+#: This many short label lines in a row (menu entries, archive months) are navigation.
+NAV_RUN = 10
+_LABEL_WORDS = 3
+#: A teaser after a "Related stories" heading: one line, no closing punctuation.
+_TEASER_MAX_CHARS = 150
+_KEY_RE = re.compile(r"\w+")
+_CLOSED_RE = re.compile(r"""[.!:;,…]["'”’»)]?$""")
+
+
+def _key(text: str) -> str:
+    """Comparison key: the words of ``text``, lower-cased, single-spaced."""
+    return " ".join(_KEY_RE.findall(text.casefold()))
+
+
+def _is_label(line: str) -> bool:
+    return len(_KEY_RE.findall(line)) <= _LABEL_WORDS and not _CLOSED_RE.search(line)
+
+
+def _is_teaser(line: str) -> bool:
+    return len(line) <= _TEASER_MAX_CHARS and not _CLOSED_RE.search(line)
+
+
+def _without_navigation(lines: list[str]) -> list[str]:
+    """Drop runs of ``NAV_RUN`` or more label lines (a menu flattened into the body)."""
+    kept: list[str] = []
+    run: list[str] = []
+    for line in [*lines, "."]:  # a closed sentinel line ends the last run
+        if _is_label(line):
+            run.append(line)
             continue
-        if not blocks and title:
-            if _same(text, title):
-                continue  # the headline, kept in ``title``
-            text = _strip_title(text, title)
+        if len(run) < NAV_RUN:
+            kept.extend(run)
+        run = []
+        kept.append(line)
+    return kept[:-1]
+
+
+@dataclass
+class _Cleaned:
+    blocks: list[str] = field(default_factory=list)
+    removed: int = 0  # boilerplate lines dropped
+    paywall: int = 0  # of which paywall notices
+
+
+class _Cleaner:
+    """Turns trafilatura's tree into text blocks, dropping what is not the article.
+
+    - at the top, until the first line of body text: the headline (as trafilatura, the
+      page's ``<h1>``, ``og:title`` or JSON-LD give it, with or without the site name),
+      the standfirst (a heading that repeats the page's description: measured on the
+      benchmark, a *paragraph* that does so is the lede and belongs to the text), and
+      the page's URL;
+    - runs of menu labels (``_without_navigation``);
+    - boilerplate lines (``newsarchive.boilerplate`` rules), and after the heading of a
+      teaser list ("Related stories"), the teaser headlines that follow it.
+    """
+
+    def __init__(self, title: str | None, page: PageInfo, url: str, rules: Rules | None):
+        self.title = title
+        self.heads = {k for k in (_key(h) for h in (title or "", *page.headlines)) if k}
+        self.descriptions = {k for k in (_key(d) for d in page.descriptions) if k}
+        self.url = url
+        self.rules = rules
+        self.result = _Cleaned()
+        self.in_lead = True  # no body text seen yet
+        self.in_teasers = False  # after a teaser-list heading
+
+    def _is_lead(self, line: str, heading: bool) -> bool:
+        """Headline, standfirst or URL, in the lead: not body text."""
+        if line.strip() == self.url:
+            return True
+        key = _key(line)
+        if not key:
+            return False
+        if key in self.heads:
+            return True
+        for head in self.heads:
+            # the headline without the site's name, or with it ("Title | Site")
+            if len(key) >= 12 and key in head and len(key) * 2 >= len(head):
+                return True
+            if head in key and len(key) <= len(head) + 40:
+                return True
+        return heading and any(
+            len(key) * 5 >= len(d) * 4 and d.startswith(key) for d in self.descriptions
+        )
+
+    def _keep(self, line: str, heading: bool) -> bool:
+        if self.in_lead and self._is_lead(line, heading):
+            return False
+        if self.rules is None:
+            self.in_lead = False
+            return True
+        kind = classify(line, self.rules)
+        if kind is None and self.in_teasers and _is_teaser(line):
+            kind = "teaser"
+        self.in_teasers = kind in ("section", "teaser")
+        if kind is None:
+            self.in_lead = False
+            return True
+        self.result.removed += 1
+        self.result.paywall += kind == "paywall"
+        logger.debug("dropped %s line: %.80r", kind, line)
+        return False
+
+    def add(self, element: etree._Element) -> None:
+        text = xmltotxt(element, False).strip()
+        if not text:
+            return
+        if self.in_lead and not self.result.blocks and self.title:
+            text = _strip_title(text, self.title)
         lines = [line.strip() for line in text.split("\n") if line.strip()]
-        if rules is not None and child.tag != "table":
-            kept = [line for line in lines if not is_boilerplate(line, rules)]
-            removed += len(lines) - len(kept)
+        if element.tag == "table":  # rows of data: never filtered line by line
+            self.in_lead = self.in_teasers = False
+            self.result.blocks.append("\n".join(lines))
+            return
+        if self.rules is not None and len(lines) >= NAV_RUN:
+            kept = _without_navigation(lines)
+            self.result.removed += len(lines) - len(kept)
             lines = kept
-        if lines:
-            blocks.append("\n".join(lines))
-    return blocks, removed
+        heading = element.tag == "head"
+        kept = [line for line in lines if self._keep(line, heading)]
+        if kept:
+            self.result.blocks.append("\n".join(kept))
+
+
+def _clean(
+    body: etree._Element, title: str | None, page: PageInfo, url: str, drop: bool
+) -> _Cleaned:
+    cleaner = _Cleaner(title, page, url, default_rules() if drop else None)
+    for element in body:
+        for part in _split_at_double_breaks(element):
+            cleaner.add(part)
+    return cleaner.result
 
 
 def _split_authors(author: str | None) -> list[str]:
@@ -476,7 +479,7 @@ def _split_authors(author: str | None) -> list[str]:
 def warm_up() -> None:
     """Fill this process's lazy caches (e.g. as a ``ProcessPoolExecutor`` initializer)."""
     default_rules()
-    detect_language("warm up the language profiles of this worker process")
+    identify("warm up the language profiles of this worker process")
 
 
 # --- entry point --------------------------------------------------------------------------
@@ -520,7 +523,7 @@ def _extract(
         return Discarded("parse-error", str(exc)[:200])
     if tree is None or len(tree) == 0:
         return Discarded("parse-error", "no document tree")
-    page = _page_info(tree)
+    page = page_info(tree)
 
     prune = [_selector_xpath(s) for s in options.extra_drop_selectors] or None
     document = trafilatura.bare_extraction(
@@ -536,33 +539,47 @@ def _extract(
         with_metadata=True,
         output_format="txt",  # we render the tree ourselves: skip trafilatura's rendering
         prune_xpath=prune,
+        date_extraction_params=DATE_PARAMS,
     )
-    if document is None or document.body is None:
-        return Discarded("no-text", "trafilatura found no main text")
-
-    blocks, removed = _blocks(document.body, document.title, options.drop_boilerplate)
+    title = (document.title if document else None) or None
+    if document is not None and document.body is not None:
+        cleaned = _clean(document.body, title, page, url, options.drop_boilerplate)
+    else:
+        cleaned = _Cleaned()
+    blocks, source, agreement = _cross_check(cleaned.blocks, page, options)
     if not blocks:
-        return Discarded("no-text", f"all {removed} paragraphs were boilerplate")
+        if document is None or document.body is None:
+            return Discarded("no-text", "trafilatura found no main text")
+        return Discarded("no-text", f"all {cleaned.removed} paragraphs were boilerplate")
     clean = "\n\n".join(blocks)
     words = count_words(clean)
     if words < options.min_words:
         return Discarded("too-short", f"{words} words < {options.min_words}")
 
-    language, probability = detect_language(clean, options.language_hint or page.language_hint)
+    hints = (options.language_hint, *page.language_hints)
+    language = identify(clean, hints)
     rules = default_rules()
+    flags = quality.flags(
+        words=words,
+        text=clean,
+        paywall_lines=cleaned.paywall,
+        accessible_for_free=page.accessible_for_free,
+        structured_words=page.word_count,
+        jsonld_agreement=agreement,
+    )
     return Extracted(
         text=clean,
-        title=document.title or None,
-        authors=_split_authors(document.author),
-        published=_choose_published(document.date, page.published),
+        title=title or (page.headlines[0] if page.headlines else None),
+        authors=_split_authors(document.author if document else None),
+        published=choose_published(document.date if document else None, page.published),
         modified=page.modified,
-        sitename=document.sitename or None,
-        description=document.description or None,
-        tags=[t for t in (document.tags or []) if t],
-        language=language,
-        language_probability=probability,
+        sitename=(document.sitename if document else None) or None,
+        description=(document.description if document else None) or None,
+        tags=[t for t in ((document.tags if document else None) or []) if t],
+        language=language.language,
+        language_probability=language.probability,
         word_count=words,
-        boilerplate_removed=removed,
+        boilerplate_removed=cleaned.removed,
         extractor={
             "name": "trafilatura",
             "version": trafilatura.__version__,
@@ -572,10 +589,45 @@ def _extract(
                 "favor_recall": options.favor_recall,
                 "include_tables": options.include_tables,
                 "include_comments": False,
+                "date_extensive_search": DATE_PARAMS["extensive_search"],
                 "drop_boilerplate": options.drop_boilerplate,
                 "boilerplate_rules": rules.fingerprint if options.drop_boilerplate else None,
                 "extra_drop_selectors": list(options.extra_drop_selectors),
             },
             "encoding": codec,
+            "text_source": source,
+            "language_source": language.source,
         },
+        quality=flags,
     )
+
+
+def _cross_check(
+    blocks: list[str], page: PageInfo, options: ExtractOptions
+) -> tuple[list[str], str, float | None]:
+    """Check the extracted blocks against the page's JSON-LD ``articleBody``.
+
+    Returns the blocks to keep, where they come from (``"trafilatura"`` or ``"json-ld"``)
+    and the share of the declared body found in them (None when there is none to compare).
+    The declared body replaces trafilatura's text only when trafilatura found little of
+    it and nothing else (its text lies inside the declared body): declared bodies are
+    often teasers, or carry captions and embeds that are not on the page, so otherwise
+    the visible page wins and the agreement is only reported.
+    """
+    declared = page.article_body
+    if not declared or count_words(declared) < quality.MIN_STRUCTURED_WORDS:
+        return blocks, "trafilatura", None
+    text = "\n\n".join(blocks)
+    agreement = quality.agreement(text, declared)
+    if blocks and not (
+        agreement.body_in_text < REPLACE_BELOW
+        and agreement.text_in_body >= 0.8
+        and not quality.looks_cut(declared)
+    ):
+        return blocks, "trafilatura", round(agreement.body_in_text, 3)
+    rules = default_rules() if options.drop_boilerplate else None
+    lines = [line for line in declared.split("\n") if rules is None or not classify(line, rules)]
+    if count_words("\n".join(lines)) <= count_words(text):
+        return blocks, "trafilatura", round(agreement.body_in_text, 3)
+    logger.debug("using the JSON-LD articleBody (agreement %.2f)", agreement.body_in_text)
+    return lines, "json-ld", 1.0

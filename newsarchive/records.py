@@ -60,4 +60,5 @@ def build_record(capture: Capture, result: Extracted) -> dict[str, Any]:
         "http_status": capture.status,
         "warc": capture.warc.as_dict(),
         "extractor": {**result.extractor, "boilerplate_removed": result.boilerplate_removed},
+        "quality": {**result.quality, "boilerplate_removed": result.boilerplate_removed},
     }
