@@ -1,0 +1,359 @@
+"""Rebuild a crawl's clean-text records from its archived WARC files, without refetching.
+
+The WARC keeps every response as received, so a better extractor can improve an old
+crawl: this reads the crawl's manifest, walks the response records of its WARC files,
+runs the current :func:`newsarchive.extract.extract` on the article pages (in a process
+pool) and writes new text shards and a new manifest under a new crawl id that records
+``reextract_of``. Nothing of the old crawl is touched. The new records' ``warc``
+provenance points at the original response records.
+
+Which responses are articles: those that had a text record in the source crawl, plus
+every other 200 ``text/html`` response that :mod:`newsarchive.classify` calls an article
+(so pages the old extractor discarded get another chance).
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import multiprocessing
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any, BinaryIO
+
+from newsarchive import layout
+from newsarchive.classify import is_article
+from newsarchive.errors import StorageError
+from newsarchive.extract import Discarded, ExtractOptions, decode_body, extract
+from newsarchive.records import Capture, build_record
+from newsarchive.session import CrawlSession
+from newsarchive.storage import open_store
+from newsarchive.summary import load_manifest, text_records
+from newsarchive.warc import RecordLocation
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Response:
+    """One archived HTTP response, its body decoded from its Content-Encoding."""
+
+    location: RecordLocation
+    url: str
+    status: int
+    content_type: str
+    charset: str | None
+    body: bytes
+
+
+@dataclass
+class Outcome:
+    """What one re-extraction did."""
+
+    crawl_id: str
+    source_crawl_id: str
+    manifest_key: str
+    responses: int = 0
+    candidates: int = 0
+    articles: int = 0
+    previous_articles: int = 0
+    discarded: Counter[str] = field(default_factory=Counter)
+
+
+# --- reading WARC files ---------------------------------------------------------------------
+
+
+def _decode_content(body: bytes, encoding: str | None) -> bytes:
+    """Undo a Content-Encoding (the WARC stores bodies as received)."""
+    encoding = (encoding or "").strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding in ("gzip", "x-gzip"):
+        return gzip.decompress(body)
+    if encoding == "deflate":
+        try:
+            return zlib.decompress(body)
+        except zlib.error:
+            return zlib.decompress(body, -zlib.MAX_WBITS)  # raw deflate, as some servers send
+    if encoding == "br":
+        import brotli  # Scrapy's own optional dependency for "br"
+
+        return brotli.decompress(body)
+    raise ValueError(f"unsupported Content-Encoding {encoding!r}")
+
+
+def _media_type(content_type: str | None) -> tuple[str, str | None]:
+    parts = [p.strip() for p in (content_type or "").split(";")]
+    charset = next(
+        (p.split("=", 1)[1].strip("\"' ") for p in parts[1:] if p.lower().startswith("charset=")),
+        None,
+    )
+    return parts[0].lower(), charset or None
+
+
+def _fastwarc_responses(stream: BinaryIO, key: str, size: int) -> Iterator[Response]:
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+    pending: tuple[int, Any, bytes] | None = None  # a response waiting for its length
+    for record in ArchiveIterator(stream, parse_http=False):
+        if pending is not None:
+            yield _response(key, *pending, end=record.stream_pos)
+            pending = None
+        if record.record_type != WarcRecordType.response:
+            continue
+        record.parse_http()
+        pending = (record.stream_pos, record, record.reader.read())
+    if pending is not None:
+        yield _response(key, *pending, end=size)
+
+
+def _response(key: str, offset: int, record: Any, raw: bytes, end: int) -> Response:
+    headers = record.http_headers
+    media_type, charset = _media_type(headers.get("Content-Type"))
+    return Response(
+        location=RecordLocation(
+            file=key,
+            offset=offset,
+            length=end - offset,
+            record_id=record.record_id,
+            payload_digest=record.headers.get("WARC-Payload-Digest"),
+            date=record.headers.get("WARC-Date") or "",
+        ),
+        url=record.headers.get("WARC-Target-URI") or "",
+        status=headers.status_code or 0,
+        content_type=media_type,
+        charset=charset,
+        body=_safe_decode(raw, headers.get("Content-Encoding"), key, offset),
+    )
+
+
+def _warcio_responses(stream: BinaryIO, key: str) -> Iterator[Response]:
+    from warcio.archiveiterator import ArchiveIterator
+
+    iterator = ArchiveIterator(stream)
+    for record in iterator:
+        if record.rec_type != "response" or record.http_headers is None:
+            continue
+        raw = record.raw_stream.read()  # still content-encoded: decoded below
+        iterator.read_to_end(record)
+        offset, length = iterator.get_record_offset(), iterator.get_record_length()
+        headers = record.http_headers
+        media_type, charset = _media_type(headers.get_header("Content-Type"))
+        yield Response(
+            location=RecordLocation(
+                file=key,
+                offset=offset,
+                length=length,
+                record_id=record.rec_headers.get_header("WARC-Record-ID"),
+                payload_digest=record.rec_headers.get_header("WARC-Payload-Digest"),
+                date=record.rec_headers.get_header("WARC-Date") or "",
+            ),
+            url=record.rec_headers.get_header("WARC-Target-URI") or "",
+            status=int(headers.get_statuscode() or 0),
+            content_type=media_type,
+            charset=charset,
+            body=_safe_decode(raw, headers.get_header("Content-Encoding"), key, offset),
+        )
+
+
+def _safe_decode(raw: bytes, encoding: str | None, key: str, offset: int) -> bytes:
+    try:
+        return _decode_content(raw, encoding)
+    except Exception as e:  # a broken gzip body: the extractor reports it as not-html
+        logger.warning("%s@%d: cannot undo Content-Encoding %r: %s", key, offset, encoding, e)
+        return raw
+
+
+def iter_responses(stream: BinaryIO, key: str, size: int) -> Iterator[Response]:
+    """The response records of one WARC file, with their location in it.
+
+    Uses FastWARC when it is installed (several times faster), else warcio.
+    """
+    try:
+        import fastwarc  # noqa: F401
+    except ImportError:
+        yield from _warcio_responses(stream, key)
+    else:
+        yield from _fastwarc_responses(stream, key, size)
+
+
+# --- choosing and extracting ----------------------------------------------------------------
+
+
+def _source_manifests(store: Any, crawl_id: str | None) -> tuple[dict, dict]:
+    """The crawl to re-extract and the crawl that holds its WARC files (itself, unless it
+    is a re-extraction, whose WARC files are its source's)."""
+    manifest = load_manifest(store, crawl_id)
+    origin = manifest
+    seen = {origin["crawl_id"]}
+    while not any(f["kind"] == "warc" for f in origin["files"]):
+        source = origin.get("crawl", {}).get("reextract_of")
+        if not source or source in seen:
+            raise StorageError(f"crawl {manifest['crawl_id']} lists no WARC files to re-extract")
+        seen.add(source)
+        origin = load_manifest(store, source)
+    return manifest, origin
+
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def _is_candidate(response: Response, known: dict[str, dict]) -> bool:
+    if response.location.record_id in known:
+        return True
+    if response.status != 200 or response.content_type not in _HTML_TYPES:
+        return False
+    from parsel import Selector
+
+    from newsarchive.discovery import page_signals
+
+    try:
+        text, _ = decode_body(response.body, response.charset)
+        signals = page_signals(Selector(text=text))
+    except Exception:  # unparseable: the URL alone decides
+        from newsarchive.classify import PageSignals
+
+        signals = PageSignals()
+    return is_article(response.url, signals)
+
+
+def _bounded(
+    pool: ProcessPoolExecutor,
+    items: Iterable[Response],
+    options: ExtractOptions,
+    limit: int,
+) -> Iterator[tuple[Response, Future]]:
+    """Submit extractions, at most ``limit`` in flight, and yield them in order."""
+    window: list[tuple[Response, Future]] = []
+    for response in items:
+        body = response.body
+        slim = replace(response, body=b"")  # the parent does not need the body any more
+        window.append((slim, pool.submit(extract, body, response.url, response.charset, options)))
+        if len(window) >= limit:
+            yield window.pop(0)
+    yield from window
+
+
+def reextract(
+    archive: str,
+    crawl_id: str | None = None,
+    *,
+    workers: int = 0,
+    options: ExtractOptions | None = None,
+    progress: Callable[[Response], None] | None = None,
+) -> Outcome:
+    """Re-extract crawl ``crawl_id`` (default: the latest complete one) of ``archive``."""
+    from scrapy.settings import Settings
+
+    from newsarchive.config import Config
+
+    settings = Settings()
+    settings.setmodule("newsarchive.settings")
+    settings.set("NEWSARCHIVE_ARCHIVE", archive)
+    settings.set("NEWSARCHIVE_EXTRACT_WORKERS", workers)
+    config = Config.from_settings(settings)
+    manifest, origin = _source_manifests(open_store(archive), crawl_id)
+    session = CrawlSession.open(config)  # checks the archive is writable, new crawl id
+    store = session.store
+    source_id = manifest["crawl_id"]
+    known = {r["warc"]["record_id"]: r for r in text_records(store, manifest)}
+    site = manifest.get("crawl", {}).get("site") or origin.get("crawl", {}).get("site")
+    options = options or ExtractOptions(min_words=config.min_words)
+    outcome = Outcome(session.crawl_id, source_id, layout.manifest_key(session.crawl_id))
+    outcome.previous_articles = len(known)
+    logger.info("re-extracting crawl %s into %s", source_id, session.crawl_id)
+
+    from newsarchive.shards import ShardWriter
+
+    writer = ShardWriter(
+        session.crawl_id,
+        session.spool,
+        config.shard_max_records,
+        lambda path, key, records: session.publish(path, key, "text", records),
+    )
+    session.add_closer(writer.close)
+    warc_keys = sorted(f["key"] for f in origin["files"] if f["kind"] == "warc")
+
+    def candidates() -> Iterator[Response]:
+        for key in warc_keys:
+            size = next(f["size"] for f in origin["files"] if f["key"] == key)
+            with store.open(key) as stream:
+                for response in iter_responses(stream, key, size):
+                    outcome.responses += 1
+                    if _is_candidate(response, known):
+                        outcome.candidates += 1
+                        yield response
+
+    context = multiprocessing.get_context("spawn")  # same as the crawl's pool
+    with ProcessPoolExecutor(config.extract_workers, mp_context=context) as pool:
+        for response, future in _bounded(pool, candidates(), options, 4 * config.extract_workers):
+            try:
+                result = future.result()
+            except Exception as e:  # a worker crash on one page must not stop the run
+                result = Discarded("extractor-error", repr(e)[:200])
+            if progress:
+                progress(response)
+            if isinstance(result, Discarded):
+                outcome.discarded[result.reason] += 1
+                continue
+            writer.write(build_record(_capture(response, known, site, session.crawl_id), result))
+            outcome.articles += 1
+
+    errors = session.close_writers()
+    if errors:
+        session.shutdown()
+        raise StorageError(f"re-extraction {session.crawl_id}: storing shards failed: {errors[0]}")
+    crawl = {
+        "spider": None,
+        "site": site,
+        "reextract_of": source_id,
+        "warc_crawl": origin["crawl_id"],
+        "warc_files": warc_keys,
+        "finish_reason": "finished",
+    }
+    counts = {
+        "requests": 0,
+        "responses": outcome.responses,
+        "warc_exchanges": 0,
+        "articles": outcome.articles,
+        "discarded": dict(sorted(outcome.discarded.items())),
+        "robots_forbidden": 0,
+        "download_errors": 0,
+        "http_status": {},
+        "reextract_candidates": outcome.candidates,
+        "previous_articles": outcome.previous_articles,
+    }
+    session.write_manifest(crawl, counts)
+    session.shutdown()
+    logger.info("re-extraction %s: %d articles", session.crawl_id, outcome.articles)
+    return outcome
+
+
+def _capture(
+    response: Response, known: dict[str, dict], site: str | None, crawl_id: str
+) -> Capture:
+    old = known.get(response.location.record_id, {})
+    location = response.location
+    if old.get("warc"):  # the old record's location is the authority for its bytes
+        warc = old["warc"]
+        location = RecordLocation(
+            file=warc["file"],
+            offset=warc["offset"],
+            length=warc["length"],
+            record_id=warc["record_id"],
+            payload_digest=warc.get("payload_digest"),
+            date=location.date,
+        )
+    return Capture(
+        url=old.get("url") or response.url,
+        canonical_url=old.get("canonical_url"),
+        site=old.get("site") or site or layout.safe_name(response.url.split("/")[2]),
+        fetched_at=old.get("fetched_at") or location.date,
+        status=response.status,
+        crawl_id=crawl_id,
+        discovery=old.get("discovery") or "link",
+        warc=location,
+    )

@@ -1,0 +1,135 @@
+"""`newsarchive reextract`: new text records for an old crawl from its WARC files alone."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from newsarchive.reextract import _fastwarc_responses, _warcio_responses, reextract
+from tests.helpers import Crawl
+
+
+def newsarchive(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "newsarchive.cli", *args],
+        capture_output=True, text=True, timeout=300,
+    )
+
+
+def records(archive: Path, manifest: dict) -> list[dict]:
+    out = []
+    for entry in manifest["files"]:
+        if entry["kind"] == "text":
+            with gzip.open(archive / entry["key"], "rt", encoding="utf-8") as f:
+                out.extend(json.loads(line) for line in f)
+    return out
+
+
+def manifests(archive: Path) -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in (archive / "crawls").glob("*.json")}
+
+
+@pytest.fixture
+def archive(crawl: Crawl, tmp_path: Path) -> Path:
+    """A private copy of the session crawl's archive (the fixture is shared read-only)."""
+    copy = tmp_path / "archive"
+    shutil.copytree(crawl.archive, copy, ignore=shutil.ignore_patterns(".spool"))
+    return copy
+
+
+def test_reextract_writes_a_new_crawl_and_keeps_the_old(crawl: Crawl, archive: Path) -> None:
+    old_id = crawl.manifest["crawl_id"]
+    before = {p: p.read_bytes() for p in archive.rglob("*") if p.is_file()}
+
+    result = newsarchive("reextract", str(archive), "--crawl", old_id, "--workers", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"re-extracted crawl {old_id} as crawl " in result.stdout
+
+    for path, data in before.items():  # nothing of the old crawl changed
+        assert path.read_bytes() == data, path
+    found = manifests(archive)
+    assert len(found) == 2
+    new_id = next(i for i in found if i != old_id)
+    new = found[new_id]
+    assert new["crawl"]["reextract_of"] == old_id
+    assert new["crawl"]["warc_files"] == sorted(
+        f["key"] for f in crawl.manifest["files"] if f["kind"] == "warc"
+    )
+    assert {f["kind"] for f in new["files"]} == {"text"}  # WARCs are referenced, not copied
+    assert all(f["key"].rsplit("/", 1)[-1].startswith(new_id) for f in new["files"])
+
+    old_records = {r["id"]: r for r in records(archive, crawl.manifest)}
+    new_records = {r["id"]: r for r in records(archive, new)}
+    assert new["counts"]["articles"] == len(new_records) == len(old_records) >= 33
+    assert new_records.keys() == old_records.keys()
+    for record_id, record in new_records.items():
+        old = old_records[record_id]
+        assert record["crawl_id"] == new_id
+        assert record["warc"] == old["warc"]  # provenance: the original response record
+        for key in ("url", "canonical_url", "site", "fetched_at", "discovery", "http_status"):
+            assert record[key] == old[key], key
+        assert record["text"] == old["text"]  # same extractor, same WARC bytes
+        assert set(record["quality"]) >= {"short_body", "likely_paywall", "likely_truncated"}
+
+
+def test_new_records_point_at_the_archived_bytes(archive: Path) -> None:
+    outcome = reextract(str(archive), workers=1)
+    new = manifests(archive)[outcome.crawl_id]
+    for record in records(archive, new)[:5]:
+        warc = record["warc"]
+        with open(archive / warc["file"], "rb") as f:
+            f.seek(warc["offset"])
+            member = f.read(warc["length"])
+        entry = next(ArchiveIterator(io.BytesIO(member)))
+        assert entry.rec_headers.get_header("WARC-Record-ID") == warc["record_id"]
+        assert entry.rec_headers.get_header("WARC-Target-URI") == record["url"]
+
+
+def test_pages_without_old_records_are_found_by_classification(
+    crawl: Crawl, archive: Path
+) -> None:
+    # A crawl that archived the same WARC files but kept no text (WARC-only archiving).
+    warc_only = {**crawl.manifest, "crawl_id": "20000101T000000Z-000000"}
+    warc_only["files"] = [f for f in crawl.manifest["files"] if f["kind"] != "text"]
+    (archive / "crawls" / "20000101T000000Z-000000.json").write_text(json.dumps(warc_only))
+
+    outcome = reextract(str(archive), "20000101T000000Z-000000", workers=1)
+    assert outcome.previous_articles == 0
+    assert outcome.articles == crawl.manifest["counts"]["articles"]
+    new = manifests(archive)[outcome.crawl_id]
+    assert {r["discovery"] for r in records(archive, new)} == {"link"}  # not known any more
+
+    # a re-extraction of a re-extraction reads the WARC files of the original crawl
+    again = reextract(str(archive), outcome.crawl_id, workers=1)
+    assert again.articles == outcome.articles
+    assert manifests(archive)[again.crawl_id]["crawl"]["warc_crawl"] == "20000101T000000Z-000000"
+
+
+def test_warc_readers_agree(crawl: Crawl) -> None:
+    for path in crawl.files("warc"):
+        key = path.relative_to(crawl.archive).as_posix()
+        with open(path, "rb") as a, open(path, "rb") as b:
+            fast = list(_fastwarc_responses(a, key, path.stat().st_size))
+            slow = list(_warcio_responses(b, key))
+        assert fast == slow
+        assert any(r.content_type == "text/html" and b"<html" in r.body for r in fast)
+
+
+def test_errors_are_one_line(tmp_path: Path, archive: Path) -> None:
+    result = newsarchive("reextract", str(tmp_path / "empty"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("newsarchive: error: no complete crawl")
+    assert not (tmp_path / "empty").exists()  # nothing created by a run that cannot start
+    result = newsarchive("reextract", str(archive), "--crawl", "nosuch")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"newsarchive: error: no manifest for crawl 'nosuch' in {archive}"
+    )
