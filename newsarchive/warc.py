@@ -1,13 +1,15 @@
-"""WARC writing: request/response pairs into rolling gzip WARC files.
+"""WARC writing: request/response pairs, metadata and revisits into rolling gzip files.
 
 Each record is serialised by warcio (digests, lengths) and compressed here as its own
 gzip member, at a configurable level: warcio's own gzip runs at level 9, several
-times slower for the same size. Writing returns where the response record landed,
-so a clean-text record can point back at the exact archived bytes.
+times slower for the same size. Writing returns where the record landed, so a
+clean-text record (or an index) can point back at the exact archived bytes.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import uuid
 import zlib
@@ -42,6 +44,16 @@ class Exchange:
     response_headers: list[tuple[str, str]]
     body: bytes
     ip_address: str | None = None
+
+
+@dataclass(frozen=True)
+class RevisitOf:
+    """The earlier capture a revisit record stands for (identical payload)."""
+
+    target_uri: str
+    date: str  # its WARC-Date
+    payload_digest: str  # its WARC-Payload-Digest, e.g. "sha1:<base32>"
+    record_id: str | None = None  # its WARC-Record-ID, when known
 
 
 @dataclass(frozen=True)
@@ -152,46 +164,31 @@ class RollingWarcWriter:
         warcinfo.rec_headers.replace_header("WARC-Date", self._date())
         self._append(self._serialise(warcinfo))
 
-    def write_exchange(self, exchange: Exchange) -> RecordLocation:
+    def _ensure_file(self) -> None:
         if self._file is not None and self._file.tell() >= self.options.max_size:
             self.close()
         if self._file is None:
             self._open()
-        date = self._date()
-        response_id = self.make_id()
-        headers = {"WARC-Record-ID": response_id, "WARC-Date": date}
-        if exchange.ip_address:
-            headers["WARC-IP-Address"] = exchange.ip_address
 
-        status_line = f"{exchange.status} {exchange.reason}".strip()
-        resp_headers = [
-            (k, v) for k, v in exchange.response_headers if k.lower() not in _FRAMING_HEADERS
-        ]
-        if len(resp_headers) != len(exchange.response_headers) or not any(
-            k.lower() == "content-length" for k, _ in resp_headers
-        ):
-            resp_headers = [(k, v) for k, v in resp_headers if k.lower() != "content-length"]
-            resp_headers.append(("Content-Length", str(len(exchange.body))))
-        http_headers = StatusAndHeaders(status_line, resp_headers, protocol=exchange.protocol)
-        response = self._builder.create_warc_record(
-            exchange.url,
-            "response",
-            payload=io.BytesIO(exchange.body),
-            length=len(exchange.body),
-            http_headers=http_headers,
-            warc_headers_dict=headers,
-        )
-        data = self._serialise(response)
+    def _write(self, record, record_id: str, date: str) -> RecordLocation:
+        data = self._serialise(record)
         offset = self._append(data)
-        location = RecordLocation(
+        return RecordLocation(
             file=self._key,
             offset=offset,
             length=len(data),
-            record_id=response_id,
-            payload_digest=response.rec_headers.get_header("WARC-Payload-Digest"),
+            record_id=record_id,
+            payload_digest=record.rec_headers.get_header("WARC-Payload-Digest"),
             date=date,
         )
 
+    def _exchange_headers(self, exchange: Exchange, record_id: str, date: str) -> dict:
+        headers = {"WARC-Record-ID": record_id, "WARC-Date": date}
+        if exchange.ip_address:
+            headers["WARC-IP-Address"] = exchange.ip_address
+        return headers
+
+    def _write_request(self, exchange: Exchange, date: str, concurrent_to: str) -> None:
         parts = urlsplit(exchange.url)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         request_line = f"{exchange.method} {path} {exchange.protocol}"
@@ -206,11 +203,85 @@ class RollingWarcWriter:
             warc_headers_dict={
                 "WARC-Record-ID": self.make_id(),
                 "WARC-Date": date,
-                "WARC-Concurrent-To": response_id,
+                "WARC-Concurrent-To": concurrent_to,
             },
         )
         self._append(self._serialise(request))
+
+    def write_exchange(self, exchange: Exchange) -> RecordLocation:
+        """A response record (body as received) and its request record."""
+        self._ensure_file()
+        date = self._date()
+        response_id = self.make_id()
+        response = self._builder.create_warc_record(
+            exchange.url,
+            "response",
+            payload=io.BytesIO(exchange.body),
+            length=len(exchange.body),
+            http_headers=response_http_headers(exchange),
+            warc_headers_dict=self._exchange_headers(exchange, response_id, date),
+        )
+        location = self._write(response, response_id, date)
+        self._write_request(exchange, date, response_id)
         return location
+
+    def write_revisit(self, exchange: Exchange, original: RevisitOf) -> RecordLocation:
+        """A revisit record (identical-payload-digest profile) and its request record.
+
+        For a fetch whose body is byte-identical to an earlier capture: only the HTTP
+        headers are stored; replay tools take the body from ``original``. The body is
+        checked against the original's payload digest (ValueError if it differs).
+        """
+        if not payload_matches(exchange.body, original.payload_digest):
+            raise ValueError(
+                f"revisit of {exchange.url}: the body does not match {original.payload_digest}"
+            )
+        self._ensure_file()
+        date = self._date()
+        record_id = self.make_id()
+        headers = self._exchange_headers(exchange, record_id, date)
+        if original.record_id:
+            headers["WARC-Refers-To"] = original.record_id
+        revisit = self._builder.create_revisit_record(
+            exchange.url,
+            original.payload_digest,
+            original.target_uri,
+            original.date,
+            http_headers=response_http_headers(exchange),
+            warc_headers_dict=headers,
+        )
+        location = self._write(revisit, record_id, date)
+        self._write_request(exchange, date, record_id)
+        return location
+
+    def write_metadata(
+        self,
+        target_uri: str,
+        fields: list[tuple[str, str]],
+        concurrent_to: str | None = None,
+        date: str | None = None,
+    ) -> RecordLocation:
+        """A metadata record (application/warc-fields) about a capture of target_uri.
+
+        ``concurrent_to`` is the record it describes; ``date`` defaults to now (pass
+        that record's WARC-Date to keep them together in indexes).
+        """
+        self._ensure_file()
+        date = date or self._date()
+        record_id = self.make_id()
+        headers = {"WARC-Record-ID": record_id, "WARC-Date": date}
+        if concurrent_to:
+            headers["WARC-Concurrent-To"] = concurrent_to
+        block = warc_fields(fields)
+        record = self._builder.create_warc_record(
+            target_uri,
+            "metadata",
+            payload=io.BytesIO(block),
+            length=len(block),
+            warc_content_type="application/warc-fields",
+            warc_headers_dict=headers,
+        )
+        return self._write(record, record_id, date)
 
     def close(self) -> None:
         """Finish the current file (if any) and hand it to on_close."""
@@ -222,3 +293,50 @@ class RollingWarcWriter:
         self._file = None
         assert path is not None
         self.on_close(path, key, self._file_records)
+
+
+def response_http_headers(exchange: Exchange) -> StatusAndHeaders:
+    """The response's status line and headers, made consistent with the stored body.
+
+    The HTTP client already removed chunked framing: Transfer-Encoding is dropped and
+    Content-Length set to the body as stored. Content-Encoding stays (the body is
+    stored still encoded).
+    """
+    status_line = f"{exchange.status} {exchange.reason}".strip()
+    received = exchange.response_headers
+    names = [k.lower() for k, _ in received]
+    headers = received
+    if "content-length" not in names or any(n in _FRAMING_HEADERS for n in names):
+        # The real length takes the place of the framing header (else goes last), so
+        # the other headers keep their order.
+        length = ("Content-Length", str(len(exchange.body)))
+        headers = []
+        for (name, value), lower in zip(received, names, strict=True):
+            if lower in _FRAMING_HEADERS and length not in headers:
+                headers.append(length)
+            elif lower not in _FRAMING_HEADERS and lower != "content-length":
+                headers.append((name, value))
+        if length not in headers:
+            headers.append(length)
+    return StatusAndHeaders(status_line, list(headers), protocol=exchange.protocol)
+
+
+def warc_fields(fields: list[tuple[str, str]]) -> bytes:
+    """An application/warc-fields block: one ``name: value`` line per field."""
+    lines = []
+    for name, value in fields:
+        if not name or any(c in name for c in ":\r\n") or any(c in value for c in "\r\n"):
+            raise ValueError(f"not a WARC field: {name!r}: {value!r}")
+        lines.append(f"{name}: {value}\r\n")
+    return "".join(lines).encode("utf-8")
+
+
+def payload_matches(body: bytes, digest: str) -> bool:
+    """Whether body has this WARC payload digest ("sha1:<base32>", hex also accepted)."""
+    algorithm, _, value = digest.partition(":")
+    try:
+        raw = hashlib.new(algorithm.lower().replace("-", ""), body).digest()
+    except (ValueError, TypeError):
+        return False
+    value = value.strip()
+    return value.upper() == base64.b32encode(raw).decode() or value.lower() == raw.hex()
