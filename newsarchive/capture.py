@@ -4,12 +4,15 @@ It sits next to the downloader (priority 950), so it sees each response before
 Scrapy decompresses it or follows a redirect: the WARC keeps the bytes as received.
 Serialising and gzip-compressing records happens on one writer thread, never on the
 reactor thread; the response waits for its record so callbacks know its location.
+Metadata records (what the spider learnt from a page) go through the same thread,
+and each finished WARC file gets its CDXJ index there before both are stored.
 """
 
 from __future__ import annotations
 
 import logging
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,18 +22,43 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 from twisted.python.threadpool import ThreadPool
 
-from newsarchive import __version__
+from newsarchive import __version__, cdxj
+from newsarchive.items import PageMetadata
 from newsarchive.session import CrawlSession
 from newsarchive.warc import Exchange, RecordLocation, RollingWarcWriter, WarcOptions
 
 logger = logging.getLogger(__name__)
 
 META_KEY = "newsarchive_warc"
+_ATTR = "_newsarchive_capture"
 
 
 def warc_location(response: Response) -> RecordLocation | None:
     """Where the response's record was written (None if it was never captured)."""
     return response.meta.get(META_KEY)
+
+
+def capture_middleware(crawler: Any) -> WarcCaptureMiddleware | None:
+    """The crawler's capture middleware (None if it is not enabled)."""
+    return getattr(crawler, _ATTR, None)
+
+
+def page_metadata(
+    response: Response, crawl_id: str, outlinks: list[str]
+) -> PageMetadata | None:
+    """A metadata item for a captured page (None if the response was never captured)."""
+    location = warc_location(response)
+    if location is None:
+        return None
+    return PageMetadata(
+        url=response.url,
+        record_id=location.record_id,
+        date=location.date,
+        crawl_id=crawl_id,
+        discovery=response.meta.get("discovery", "link"),
+        outlinks=outlinks,
+        redirected_from=list(response.meta.get("redirect_urls", ())),
+    )
 
 
 def _headers(headers: Any) -> list[tuple[str, str]]:
@@ -93,13 +121,11 @@ class WarcCaptureMiddleware:
             warcinfo={k: v for k, v in info.items() if v},
         )
 
-        def on_close(path: Any, key: str, records: int) -> None:
-            session.publish(path, key, "warc", records)
-
-        writer = RollingWarcWriter(options, on_close=on_close)
+        writer = RollingWarcWriter(options, on_close=lambda *args: publish_warc(session, *args))
         middleware = cls(session, writer, crawler.stats)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         session.add_closer(middleware.close)
+        setattr(crawler, _ATTR, middleware)
         return middleware
 
     def spider_opened(self) -> None:
@@ -121,3 +147,33 @@ class WarcCaptureMiddleware:
         self.stats.inc_value("newsarchive/warc/exchanges")
         self.stats.inc_value("newsarchive/warc/bytes", location.length)
         return response
+
+    async def write_metadata(self, item: PageMetadata) -> RecordLocation:
+        """Write a metadata record for a captured page, on the writer thread."""
+        from twisted.internet import reactor
+
+        location = await maybe_deferred_to_future(
+            threads.deferToThreadPool(
+                reactor, self.pool, self.writer.write_metadata,
+                item.url, item.warc_fields(), item.record_id, item.date,
+            )
+        )
+        self.stats.inc_value("newsarchive/warc/metadata")
+        self.stats.inc_value("newsarchive/warc/bytes", location.length)
+        return location
+
+
+def publish_warc(session: CrawlSession, path: Path, key: str, records: int) -> None:
+    """Index a closed WARC file (CDXJ beside it), then hand both to the session to store.
+
+    Runs on the writer thread. An index that cannot be built is logged and left out
+    (`newsarchive verify` reports it); the WARC is stored regardless.
+    """
+    try:
+        index_path, lines = cdxj.write_index(path)
+    except Exception:
+        logger.exception("could not index %s; storing it without a CDXJ index", key)
+        index_path = None
+    session.publish(path, key, "warc", records)
+    if index_path is not None:
+        session.publish(index_path, cdxj.index_key(key), "cdxj", lines)

@@ -40,6 +40,7 @@ DOWNLOADER_MIDDLEWARES = {
     "newsarchive.capture.WarcCaptureMiddleware": 950,
 }
 ITEM_PIPELINES = {
+    "pipelines.warcmeta.WarcMetadataPipeline": 100,
     "pipelines.extract.ExtractPipeline": 300,
     "pipelines.text.TextShardPipeline": 800,
 }

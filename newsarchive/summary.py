@@ -69,7 +69,8 @@ def render(store: Store, manifest: dict[str, Any]) -> str:
             "  pages without text: "
             + ", ".join(f"{k} {v}" for k, v in sorted(counts["discarded"].items()))
         )
-    for kind, label in (("warc", "WARC files"), ("text", "text shards")):
+    kinds = (("warc", "WARC files"), ("cdxj", "CDXJ indexes"), ("text", "text shards"))
+    for kind, label in kinds:
         files = [f for f in manifest["files"] if f["kind"] == kind]
         lines.append(f"  {label}: {len(files)}")
         lines.extend(f"    {store.uri}/{f['key']}  ({_size(f['size'])})" for f in files)

@@ -13,7 +13,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from newsarchive import discovery
-from newsarchive.capture import warc_location
+from newsarchive.capture import page_metadata, warc_location
 from newsarchive.classify import is_article, matches_any
 from newsarchive.config import Config
 from newsarchive.errors import ConfigError
@@ -81,12 +81,17 @@ class NewsSpider(scrapy.Spider):
             item = self._article(response)
             if item is not None:
                 yield item
+        outlinks: list[str] = []
         for url in discovery.feed_alternates(response, response.url):
+            outlinks.append(url)
             if request := self._follow(url, "feed", self.parse_feed):
                 yield request
         for url in discovery.page_links(response, response.url):
+            outlinks.append(url)
             if request := self._follow(url, "link"):
                 yield request
+        if metadata := page_metadata(response, self.session.crawl_id, outlinks):
+            yield metadata  # a WARC metadata record beside the page's response
 
     def _article(self, response: TextResponse) -> ArticlePage | None:
         location = warc_location(response)
