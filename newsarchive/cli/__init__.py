@@ -47,6 +47,11 @@ def _register() -> None:
     for module in (demo, sample_site, sites, summary, upload_pending, export, stats, show):
         main.add_command(module.command)
 
+    from newsarchive.cli import verify  # for archivists
+
+    for module in (verify,):
+        main.add_command(module.command)
+
     from newsarchive.cli import reextract  # new text records from stored WARC files
 
     main.add_command(reextract.command)

@@ -1,0 +1,26 @@
+"""`newsarchive verify`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command("verify")
+@click.argument("archive")
+@click.argument("crawl_id", required=False)
+def command(archive: str, crawl_id: str | None) -> None:
+    """Check ARCHIVE against its manifests (one crawl, or all of them).
+
+    Every listed file's size and sha256, every WARC record's block and payload
+    digest, every CDXJ index against its WARC, text shard record counts; files under
+    warc/ and text/ that no manifest lists are reported as orphans. Exit status 0 when
+    all is well, 1 on any problem (the report says which file and what).
+    """
+    from newsarchive.storage import open_store
+    from newsarchive.verify import verify_archive
+
+    report = verify_archive(open_store(archive), crawl_id)
+    click.echo(report.render())
+    sys.exit(0 if report.ok else 1)
