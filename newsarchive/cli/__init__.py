@@ -47,9 +47,9 @@ def _register() -> None:
     for module in (demo, sample_site, sites, summary, upload_pending, export, stats, show):
         main.add_command(module.command)
 
-    from newsarchive.cli import verify, wacz  # for archivists
+    from newsarchive.cli import replay, verify, wacz  # for archivists
 
-    for module in (verify, wacz):
+    for module in (verify, wacz, replay):
         main.add_command(module.command)
 
     from newsarchive.cli import reextract  # new text records from stored WARC files

@@ -1,0 +1,50 @@
+"""`newsarchive replay`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command("replay")
+@click.argument("archive", default="./archive")
+@click.argument("crawl_ids", nargs=-1)
+@click.option("--port", default=8080, show_default=True, help="Port to serve on.")
+@click.option(
+    "--bind", default="127.0.0.1", show_default=True,
+    help="Address to listen on (0.0.0.0 exposes the archive to your network).",
+)
+@click.option(
+    "--venv", "env", type=click.Path(file_okay=False, path_type=Path),
+    help="pywb's virtual environment (default: ~/.cache/newsarchive/pywb-venv; "
+    "created on first use).",
+)
+@click.option(
+    "--workdir", type=click.Path(file_okay=False, path_type=Path),
+    help="Where the pywb collection is laid out (default: under ~/.cache/newsarchive).",
+)
+def command(
+    archive: str, crawl_ids: tuple[str, ...], port: int, bind: str,
+    env: Path | None, workdir: Path | None,
+) -> None:
+    """Browse ARCHIVE's crawls (default: all complete ones) with pywb.
+
+    Lays out a pywb collection from the WARC files and CDXJ indexes, then serves it
+    until interrupted: open http://127.0.0.1:PORT/newsarchive/ in a browser.
+    """
+    from newsarchive import replay
+    from newsarchive.storage import open_store
+
+    store = open_store(archive)
+    collection = replay.prepare_collection(
+        store, workdir or replay.default_root(store), list(crawl_ids) or None
+    )
+    click.echo("preparing pywb (the first run installs it, which takes a while)…", err=True)
+    venv = replay.ensure_pywb(env)
+    click.echo(
+        f"replaying {collection.warcs} WARC file(s) of {len(collection.crawl_ids)} crawl(s) "
+        f"at http://{bind}:{port}/{collection.name}/  (Ctrl-C stops)"
+    )
+    sys.exit(replay.run_wayback(venv, collection.root, port, bind))
