@@ -178,6 +178,10 @@ def test_only_the_partitions_a_filter_needs_are_read(small_synthetic):
     store.read.clear()
     list(archive.records(Filter.build(since=day, until=day)))  # published: no pruning
     assert sorted(k for k in store.read if k.startswith("text/")) == sorted(texts)
+    # However small the read-ahead budget, every shard is still read, once, in order.
+    store.read.clear()
+    assert sum(1 for _ in Archive(store, workers=2, prefetch_bytes=1).records()) == 3000
+    assert [k for k in store.read if k.startswith("text/")] == [s.key for s in archive.shards()]
 
 
 def test_dedupe_figures_on_a_synthetic_archive(small_synthetic, tmp_path):

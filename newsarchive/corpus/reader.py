@@ -3,9 +3,10 @@
 Only crawls with a manifest exist for a reader, and only the text shards those
 manifests list are read: a crawl that crashed half-way is invisible. Shards are
 pruned by their ``site=``/``date=`` key before any download, then fetched by a small
-thread pool a bounded number of shards ahead of the consumer (parallel downloads from
-a bucket; memory stays at about ``prefetch`` compressed shards), checked against the
-manifest's size and sha256, and streamed record by record.
+thread pool ahead of the consumer (parallel downloads from a bucket), at most
+``prefetch`` shards and ``prefetch_bytes`` of compressed data ahead (always at least
+one shard), checked against the manifest's size and sha256, and streamed record by
+record.
 """
 
 from __future__ import annotations
@@ -49,13 +50,20 @@ class Shard:
 class Archive:
     """An archive opened for reading: its complete crawls and their text shards."""
 
-    def __init__(self, archive: str | Store, workers: int = 4, prefetch: int | None = None):
+    def __init__(
+        self,
+        archive: str | Store,
+        workers: int = 4,
+        prefetch: int | None = None,
+        prefetch_bytes: int = 32 << 20,
+    ) -> None:
         self.store = open_store(archive) if isinstance(archive, str) else archive
         self.uri = self.store.uri
         if workers < 1:
             raise ConfigError(f"--workers must be at least 1, got {workers}")
         self.workers = workers
         self.prefetch = max(prefetch or workers + 2, 1)
+        self.prefetch_bytes = prefetch_bytes
         self._manifests: dict[str, dict[str, Any]] | None = None
 
     # -- manifests -------------------------------------------------------------------
@@ -160,21 +168,27 @@ class Archive:
         return data
 
     def fetched(self, shards: Iterable[Shard]) -> Iterator[tuple[Shard, bytes]]:
-        """Shards' bytes in order, downloaded up to ``prefetch`` shards ahead."""
+        """Shards' bytes in order, downloaded a bounded number of shards and bytes ahead."""
         pending: deque[tuple[Shard, Future[bytes]]] = deque()
-        todo = iter(shards)
+        todo = deque(shards)
         pool = ThreadPoolExecutor(self.workers, thread_name_prefix="newsarchive-read")
-        try:
-            for shard in todo:
+
+        def fill() -> None:
+            ahead = sum(s.size for s, _ in pending)
+            while todo and (
+                not pending
+                or (len(pending) < self.prefetch and ahead + todo[0].size <= self.prefetch_bytes)
+            ):
+                shard = todo.popleft()
+                ahead += shard.size
                 pending.append((shard, pool.submit(self._fetch, shard)))
-                if len(pending) >= self.prefetch:
-                    break
+
+        try:
+            fill()
             while pending:
                 shard, future = pending.popleft()
                 data = future.result()
-                following = next(todo, None)
-                if following is not None:
-                    pending.append((following, pool.submit(self._fetch, following)))
+                fill()
                 yield shard, data
                 del data
         finally:

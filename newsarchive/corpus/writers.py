@@ -49,7 +49,8 @@ class Writer(Protocol):
 
 
 def _size_hint(record: dict[str, Any]) -> int:
-    return len(record.get("text") or "") + 512
+    """Roughly what a buffered row costs in memory: its text plus ~1 KB of the rest."""
+    return len(record.get("text") or "") + 1024
 
 
 class JsonlWriter:
@@ -90,7 +91,9 @@ class CsvWriter(JsonlWriter):
 
 
 class ParquetWriter:
-    def __init__(self, root: Path, rel: str, fields: Sequence[str]) -> None:
+    def __init__(
+        self, root: Path, rel: str, fields: Sequence[str], row_group_bytes: int = ROW_GROUP_BYTES
+    ) -> None:
         import pyarrow.parquet as pq
 
         self.file = OutputFile(rel)
@@ -103,12 +106,13 @@ class ParquetWriter:
         self._writer = pq.ParquetWriter(self._path, self.schema, compression="zstd")
         self._rows: list[dict[str, Any]] = []
         self._bytes = 0
+        self.row_group_bytes = row_group_bytes
 
     def write(self, record: dict[str, Any]) -> None:
         self._rows.append(arrow_row(record, self.fields))
         self._bytes += _size_hint(record)
         self.file.records += 1
-        if self._bytes >= ROW_GROUP_BYTES or len(self._rows) >= ROW_GROUP_ROWS:
+        if self._bytes >= self.row_group_bytes or len(self._rows) >= ROW_GROUP_ROWS:
             self.flush()
 
     def buffered(self) -> int:
@@ -133,8 +137,8 @@ class ParquetWriter:
 _WRITERS = {"jsonl": JsonlWriter, "csv": CsvWriter, "parquet": ParquetWriter}
 
 
-def open_writer(fmt: str, root: Path, rel: str, fields: Sequence[str]) -> Writer:
-    return _WRITERS[fmt](root, rel, fields)
+def open_writer(fmt: str, root: Path, rel: str, fields: Sequence[str], **options: Any) -> Writer:
+    return _WRITERS[fmt](root, rel, fields, **options)
 
 
 class SingleFile:
@@ -157,6 +161,8 @@ class Partitioned:
     ``site`` lives in the path, not in the files (pyarrow, pandas and DuckDB all add
     it back as a column, and refuse a file column of the same name). The data sit in
     their own folder so that reading the folder as a dataset meets no data card.
+    Row groups are smaller than in one file (4 MB of rows) and all partitions together
+    buffer at most ``max_buffered`` before the largest buffer is written out.
     """
 
     def __init__(
@@ -165,13 +171,15 @@ class Partitioned:
         root: Path,
         fields: Sequence[str],
         max_open: int = 16,
-        max_buffered: int = 48 << 20,
+        max_buffered: int = 16 << 20,
+        row_group_bytes: int = 4 << 20,
     ) -> None:
         self.fmt = fmt
         self.root = root
         self.fields = tuple(f for f in fields if f != "site")
         self.max_open = max_open
         self.max_buffered = max_buffered
+        self.options = {"row_group_bytes": row_group_bytes} if fmt == "parquet" else {}
         self._open: OrderedDict[tuple[str, str], Writer] = OrderedDict()
         self._parts: dict[tuple[str, str], int] = {}
         self.files: list[OutputFile] = []
@@ -198,7 +206,7 @@ class Partitioned:
             f"{PARTITION_ROOT}/site={quote(site, safe='')}/date={day}/"
             f"part-{serial:05d}.{EXTENSIONS[self.fmt]}"
         )
-        writer = open_writer(self.fmt, self.root, rel, self.fields)
+        writer = open_writer(self.fmt, self.root, rel, self.fields, **self.options)
         self._open[partition] = writer
         self.files.append(writer.file)
         return writer
