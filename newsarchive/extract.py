@@ -334,11 +334,20 @@ def _strip_title(text: str, title: str) -> str:
 REPLACE_BELOW = 0.5
 #: This many short label lines in a row (menu entries, archive months) are navigation.
 NAV_RUN = 10
-_LABEL_WORDS = 3
+_LABEL_WORDS = 4
 #: A teaser after a "Related stories" heading: one line, no closing punctuation.
 _TEASER_MAX_CHARS = 150
 _KEY_RE = re.compile(r"\w+")
 _CLOSED_RE = re.compile(r"""[.!:;,…]["'”’»)]?$""")
+
+
+#: A closed line of this many words reads like article text, not page chrome.
+_BODY_WORDS = 8
+_HEADLINE_SEARCH_LINES = 300
+
+
+def _is_body(line: str) -> bool:
+    return bool(_CLOSED_RE.search(line)) and len(_KEY_RE.findall(line)) >= _BODY_WORDS
 
 
 def _key(text: str) -> str:
@@ -386,7 +395,10 @@ class _Cleaner:
       the page's URL;
     - runs of menu labels (``_without_navigation``);
     - boilerplate lines (``newsarchive.boilerplate`` rules), and after the heading of a
-      teaser list ("Related stories"), the teaser headlines that follow it.
+      teaser list ("Related stories"), the teaser headlines that follow it;
+    - everything before the headline when the headline turns up inside the text and
+      nothing before it reads like the article (no sentence of ``_BODY_WORDS`` words or
+      more): that is page chrome (menus, breadcrumbs) that trafilatura took in.
     """
 
     def __init__(self, title: str | None, page: PageInfo, url: str, rules: Rules | None):
@@ -436,6 +448,22 @@ class _Cleaner:
         logger.debug("dropped %s line: %.80r", kind, line)
         return False
 
+    def trim_before_headline(self) -> None:
+        blocks = self.result.blocks
+        lines = [(i, line) for i, block in enumerate(blocks) for line in block.split("\n")]
+        for n, (_, line) in enumerate(lines[:_HEADLINE_SEARCH_LINES]):
+            if _key(line) not in self.heads:
+                continue
+            before = [text for _, text in lines[:n]]
+            if before and not any(_is_body(text) for text in before):
+                blocks: dict[int, list[str]] = {}
+                for index, text in lines[n + 1 :]:
+                    blocks.setdefault(index, []).append(text)
+                self.result.blocks = ["\n".join(block) for block in blocks.values()]
+                self.result.removed += n + 1
+                logger.debug("dropped %d lines before the headline", n)
+            return
+
     def add(self, element: etree._Element) -> None:
         text = xmltotxt(element, False).strip()
         if not text:
@@ -464,6 +492,7 @@ def _clean(
     for element in body:
         for part in _split_at_double_breaks(element):
             cleaner.add(part)
+    cleaner.trim_before_headline()
     return cleaner.result
 
 
