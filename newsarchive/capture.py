@@ -23,14 +23,29 @@ from twisted.internet import threads
 from twisted.python.threadpool import ThreadPool
 
 from newsarchive import __version__, cdxj
+from newsarchive.incremental import prior_of
 from newsarchive.items import PageMetadata
+from newsarchive.politeness import user_agent
 from newsarchive.session import CrawlSession
-from newsarchive.warc import Exchange, RecordLocation, RollingWarcWriter, WarcOptions
+from newsarchive.warc import (
+    Exchange,
+    RecordLocation,
+    RevisitOf,
+    RollingWarcWriter,
+    WarcOptions,
+    payload_matches,
+)
 
 logger = logging.getLogger(__name__)
 
 META_KEY = "newsarchive_warc"
+UNCHANGED_KEY = "newsarchive_unchanged"  # set on a known article stored as a revisit
 _ATTR = "_newsarchive_capture"
+
+
+def is_unchanged(response: Response) -> bool:
+    """True for a known article whose fetch was stored as a revisit (no new text)."""
+    return bool(response.meta.get(UNCHANGED_KEY))
 
 
 def warc_location(response: Response) -> RecordLocation | None:
@@ -107,7 +122,7 @@ class WarcCaptureMiddleware:
         info = {
             "software": f"newsarchive/{__version__} (Scrapy, warcio)",
             "operator": config.operator,
-            "http-header-user-agent": settings.get("USER_AGENT"),
+            "http-header-user-agent": user_agent(settings),
             "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
             "isPartOf": session.crawl_id,
         }
@@ -140,12 +155,31 @@ class WarcCaptureMiddleware:
         exchange = to_exchange(request, response)
         from twisted.internet import reactor
 
+        write: Any = self.writer.write_exchange
+        args: tuple[Any, ...] = (exchange,)
+        found = prior_of(request)
+        unchanged = found is not None and found[1].payload_digest is not None and (
+            response.status == 304
+            or (response.status == 200 and payload_matches(response.body, found[1].payload_digest))
+        )
+        if unchanged:
+            # A known article, not modified: a revisit record, not a second copy.
+            prior = found[1]
+            original = RevisitOf(prior.url, prior.fetched_at, prior.payload_digest, prior.record_id)
+            write, args = self.writer.write_revisit, (exchange, original)
         location = await maybe_deferred_to_future(
-            threads.deferToThreadPool(reactor, self.pool, self.writer.write_exchange, exchange)
+            threads.deferToThreadPool(reactor, self.pool, write, *args)
         )
         request.meta[META_KEY] = location
         self.stats.inc_value("newsarchive/warc/exchanges")
         self.stats.inc_value("newsarchive/warc/bytes", location.length)
+        if unchanged:
+            request.meta[UNCHANGED_KEY] = True
+            self.stats.inc_value("newsarchive/warc/revisits")
+            self.stats.inc_value("newsarchive/articles/unchanged")
+            state = self.session.state
+            if state is not None:
+                state.touch(found[0], checked_at=location.date)
         return response
 
     async def write_metadata(self, item: PageMetadata) -> RecordLocation:

@@ -35,6 +35,11 @@ class Config:
     min_words: int
     upload_queue: int
     s3: S3Options
+    contact: str
+    incremental: bool
+    max_age_days: int
+    max_error_rate: float
+    summary_file: str
 
     @classmethod
     def from_settings(cls, settings: Any) -> Config:
@@ -58,6 +63,16 @@ class Config:
                 raise ConfigError(
                     f"{name} must be true or false, got {settings.get(name)!r}"
                 ) from None
+
+        def fraction(name: str) -> float:
+            raw = settings.get(name)
+            try:
+                value = float(raw)
+            except (TypeError, ValueError):
+                raise ConfigError(f"{name} must be a number from 0 to 1, got {raw!r}") from None
+            if not 0 <= value <= 1:
+                raise ConfigError(f"{name} must be a number from 0 to 1, got {value}")
+            return value
 
         archive = str(settings.get("NEWSARCHIVE_ARCHIVE") or "").strip()
         if not archive:
@@ -96,6 +111,11 @@ class Config:
             extract_workers=workers or os.cpu_count() or 1,
             min_words=integer("NEWSARCHIVE_MIN_WORDS", 0),
             upload_queue=integer("NEWSARCHIVE_UPLOAD_QUEUE", 1, 1000),
+            contact=str(settings.get("NEWSARCHIVE_CONTACT") or "").strip(),
+            incremental=boolean("NEWSARCHIVE_INCREMENTAL"),
+            max_age_days=integer("NEWSARCHIVE_MAX_AGE_DAYS", 0),
+            max_error_rate=fraction("NEWSARCHIVE_MAX_ERROR_RATE"),
+            summary_file=str(settings.get("NEWSARCHIVE_SUMMARY_FILE") or ""),
             s3=S3Options(
                 endpoint_url=str(settings.get("NEWSARCHIVE_S3_ENDPOINT_URL") or "") or None,
                 region=str(settings.get("NEWSARCHIVE_S3_REGION") or "") or None,
@@ -117,4 +137,7 @@ class Config:
             "shard_max_records": self.shard_max_records,
             "extract": self.extract,
             "min_words": self.min_words,
+            "incremental": self.incremental,
+            "max_age_days": self.max_age_days,
+            "contact": self.contact,
         }

@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from parsel import Selector
-from scrapy.utils.sitemap import Sitemap
 from w3lib.url import safe_url_string
 
 from newsarchive.classify import PageSignals
@@ -137,14 +138,47 @@ def feed_entries(body: bytes, base: str) -> Iterator[Entry]:
 
 
 def sitemap_entries(body: bytes, base: str) -> tuple[str, list[Entry]]:
-    """('urlset' | 'sitemapindex' | '', entries) for a sitemap document."""
+    """('urlset' | 'sitemapindex' | '', entries) for a sitemap, sitemap index or Google
+    News sitemap; an entry's date is news:publication_date, else lastmod."""
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
     try:
-        sitemap = Sitemap(body)
-    except Exception:  # lxml raises several kinds on garbage
+        root = etree.fromstring(body, parser=parser)
+    except etree.XMLSyntaxError:
+        return "", []
+    if root is None:
+        return "", []
+    kind = _local(root.tag)
+    if kind not in ("urlset", "sitemapindex"):
         return "", []
     entries = []
-    for item in sitemap:
-        loc = item.get("loc")
+    for node in root:
+        if _local(node.tag) not in ("url", "sitemap"):
+            continue
+        loc = lastmod = published = None
+        for child in node.iter():
+            name = _local(child.tag)
+            text = (child.text or "").strip()
+            if name == "loc" and loc is None:
+                loc = text
+            elif name == "lastmod":
+                lastmod = text
+            elif name == "publication_date":
+                published = text
         if loc and (url := absolute(base, loc)):
-            entries.append(Entry(url, item.get("lastmod")))
-    return sitemap.type or "", entries
+            entries.append(Entry(url, published or lastmod))
+    return kind, entries
+
+
+def entry_date(value: str | None) -> date | None:
+    """The calendar date of a feed or sitemap date (RFC 822 or ISO 8601), if readable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(value).date()
+    except (TypeError, ValueError, IndexError):
+        return None

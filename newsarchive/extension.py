@@ -7,13 +7,17 @@ folder stops the crawl before the first request.
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 from typing import Any
 
 from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 
+from newsarchive import runsummary
 from newsarchive.errors import StorageError
+from newsarchive.outcome import judge
 from newsarchive.session import CrawlSession
 
 logger = logging.getLogger(__name__)
@@ -32,7 +36,12 @@ def counts_from_stats(stats: dict[str, Any]) -> dict[str, Any]:
         "requests": stats.get("downloader/request_count", 0),
         "responses": stats.get("downloader/response_count", 0),
         "warc_exchanges": stats.get("newsarchive/warc/exchanges", 0),
+        "revisits": stats.get("newsarchive/warc/revisits", 0),
         "articles": stats.get("newsarchive/articles", 0),
+        "articles_by_kind": {
+            kind: stats.get(f"newsarchive/articles/{kind}", 0)
+            for kind in ("new", "changed", "unchanged")
+        },
         "discarded": discarded,
         "robots_forbidden": stats.get("robotstxt/forbidden", 0),
         "download_errors": stats.get("downloader/exception_count", 0),
@@ -68,8 +77,13 @@ class ArchiveExtension:
         session = self.session
         pool = reactor.getThreadPool()
         stats = self.crawler.stats
+        def close_all() -> list[BaseException]:
+            errors = session.close_writers()
+            session.publish_state()
+            return errors + session.wait_published()
+
         errors = await maybe_deferred_to_future(
-            threads.deferToThreadPool(reactor, pool, session.close_writers)
+            threads.deferToThreadPool(reactor, pool, close_all)
         )
         for error in errors:
             logger.error("closing archive files failed: %s", error)
@@ -88,11 +102,18 @@ class ArchiveExtension:
         except StorageError as e:
             stats.set_value("newsarchive/storage_errors", len(session.failed) or 1)
             logger.error("crawl %s is not complete in the archive: %s", session.crawl_id, e)
-            return
+            key = None
         finally:
             session.shutdown()
         if errors:
             stats.set_value("newsarchive/storage_errors", len(errors))
+        outcome = judge(stats.get_stats(), session.config.max_error_rate)
+        stats.set_value("newsarchive/exit_status", outcome.status)
+        for reason in outcome.reasons:
+            logger.error("crawl %s: %s", session.crawl_id, reason)
+        self._write_summary(crawl, counts, outcome.reasons)
+        if key is None:
+            return
         stats.set_value("newsarchive/manifest", key)
         warcs = sum(1 for f in session.files if f.kind == "warc")
         shards = sum(1 for f in session.files if f.kind == "text")
@@ -102,3 +123,30 @@ class ArchiveExtension:
             session.crawl_id, counts["articles"], counts["warc_exchanges"], warcs, shards,
             session.store.uri, key,
         )
+
+    def _write_summary(
+        self, crawl: dict[str, Any], counts: dict[str, Any], reasons: tuple[str, ...]
+    ) -> None:
+        """The Markdown run summary: to its file, and to GitHub's job page when there."""
+        session = self.session
+        doc = {
+            "crawl_id": session.crawl_id,
+            "crawl": crawl,
+            "counts": counts,
+            "files": [{"kind": f.kind} for f in session.files],
+        }
+        text = runsummary.render(doc, reasons)
+        path = Path(
+            session.config.summary_file
+            or session.spool / "summaries" / f"{session.crawl_id}.md"
+        )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            logger.info("run summary written to %s", path)
+            step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+            if step_summary:
+                with open(step_summary, "a", encoding="utf-8") as f:
+                    f.write(text + "\n")
+        except OSError as e:
+            logger.error("could not write the run summary to %s: %s", path, e)

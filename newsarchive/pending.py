@@ -59,6 +59,6 @@ def complete_pending(store: Store, spool: Path) -> PendingReport:
         logger.info("completed crawl %s in %s from the spool", crawl_id, store.uri)
     for local in sorted(p for p in spool.rglob("*") if p.is_file()):
         key = local.relative_to(spool).as_posix()
-        if key not in listed and not key.startswith("crawls/"):
+        if key not in listed and not key.startswith(("crawls/", "summaries/")):
             report.leftovers.append(key)
     return report

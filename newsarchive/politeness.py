@@ -21,6 +21,25 @@ from newsarchive import __version__
 logger = logging.getLogger(__name__)
 
 
+def robots_parser(crawler: Any, netloc: str) -> Any:
+    """The robots.txt parser Scrapy's RobotsTxtMiddleware loaded for netloc, if loaded.
+
+    Scrapy keeps these private; reading them beats fetching robots.txt a second time.
+    """
+    for mw in crawler.engine.downloader.middleware.middlewares:
+        if isinstance(mw, RobotsTxtMiddleware):
+            parser = mw._parsers.get(netloc)  # noqa: SLF001
+            return None if parser is None or hasattr(parser, "addCallback") else parser
+    return None
+
+
+def robots_sitemaps(crawler: Any, netloc: str) -> list[str]:
+    """The `Sitemap:` URLs of netloc's robots.txt (empty until it has been fetched)."""
+    parser = robots_parser(crawler, netloc)
+    protego = getattr(parser, "rp", None)
+    return list(getattr(protego, "sitemaps", ()) or ())
+
+
 class CrawlDelayMiddleware:
     """Priority just after RobotsTxtMiddleware (100), which has the parser by then."""
 
@@ -29,7 +48,6 @@ class CrawlDelayMiddleware:
         self.user_agent = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings.get(
             "USER_AGENT"
         )
-        self._robots: RobotsTxtMiddleware | None = None
         self._logged: set[str] = set()
 
     @classmethod
@@ -38,19 +56,11 @@ class CrawlDelayMiddleware:
             raise NotConfigured
         return cls(crawler)
 
-    def _robots_middleware(self) -> RobotsTxtMiddleware | None:
-        if self._robots is None:
-            for mw in self.crawler.engine.downloader.middleware.middlewares:
-                if isinstance(mw, RobotsTxtMiddleware):
-                    self._robots = mw
-        return self._robots
-
     def process_request(self, request: Request) -> None:
-        robots = self._robots_middleware()
-        if robots is None or request.url.endswith("/robots.txt"):
+        if request.url.endswith("/robots.txt"):
             return
         netloc = urlsplit(request.url).netloc
-        parser = robots._parsers.get(netloc)  # noqa: SLF001 - Scrapy keeps them private
+        parser = robots_parser(self.crawler, netloc)
         delay = getattr(parser, "crawl_delay", None)
         if not callable(delay):
             return

@@ -28,13 +28,19 @@ class Capture:
     crawl_id: str
     discovery: str
     warc: RecordLocation
+    etag: str | None = None  # validators for the next run's conditional request
+    last_modified: str | None = None
 
 
 def content_hash(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def build_record(capture: Capture, result: Extracted) -> dict[str, Any]:
+def build_record(
+    capture: Capture, result: Extracted, version: int = 1, previous_id: str | None = None
+) -> dict[str, Any]:
+    """``version`` counts the article's text versions in this archive (1 = first seen);
+    ``previous_id`` is the id of the record it supersedes, so edits can be studied."""
     record_uuid = capture.warc.record_id.strip("<>").removeprefix("urn:uuid:")
     return {
         "id": record_uuid,
@@ -55,6 +61,8 @@ def build_record(capture: Capture, result: Extracted) -> dict[str, Any]:
         "text": result.text,
         "content_hash": content_hash(result.text),
         "word_count": result.word_count,
+        "version": version,
+        "previous_id": previous_id,
         "crawl_id": capture.crawl_id,
         "discovery": capture.discovery,
         "http_status": capture.status,

@@ -11,7 +11,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from newsarchive.config import Config
 from newsarchive.errors import StorageError
 from newsarchive.manifest import FileEntry
 from newsarchive.pending import complete_pending
+from newsarchive.state import SiteState, state_key
 from newsarchive.storage import Store, open_store, sha256_file
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ class CrawlSession:
         self._pending: list[Future[None]] = []
         self._closers: list[Callable[[], None]] = []
         self.closed = False
+        self.state: SiteState | None = None  # the crawled site's incremental state
+        self.since: date | None = None  # oldest publication date to archive
 
     @classmethod
     def open(cls, config: Config) -> CrawlSession:
@@ -75,6 +78,26 @@ class CrawlSession:
             session = cls.open(Config.from_settings(crawler.settings))
             setattr(crawler, _ATTR, session)
         return session
+
+    def load_state(self, site: str) -> SiteState:
+        """Load what the archive holds for site (before crawling; errors stop the crawl)."""
+        self.state = SiteState.load(self.store, site) if self.config.incremental else (
+            SiteState(site)
+        )
+        return self.state
+
+    def publish_state(self) -> None:
+        """Snapshot the state into the spool and store it as a file of this crawl.
+
+        Called after the writers closed and before the manifest: the snapshot is listed
+        in the manifest, so it counts only once the crawl is complete.
+        """
+        if self.state is None or not self.state.changed:
+            return
+        key = state_key(self.state.site, self.crawl_id)
+        path = self.spool.joinpath(*key.split("/"))
+        records = self.state.write(path)
+        self.publish(path, key, "state", records)
 
     def add_closer(self, close: Callable[[], None]) -> None:
         """Register a writer's close(); run at crawl end, before the manifest is written."""

@@ -5,8 +5,6 @@ once by :class:`newsarchive.config.Config`; the rest are Scrapy's own settings w
 defaults chosen for polite, archival crawling of news sites.
 """
 
-from newsarchive import __version__
-
 BOT_NAME = "newsarchive"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
@@ -14,8 +12,10 @@ NEWSPIDER_MODULE = "spiders"
 # clear line and a non-zero exit instead of a traceback.
 COMMANDS_MODULE = "newsarchive.commands"
 
-USER_AGENT = f"newsarchive/{__version__} (news archiving crawler)"
+# The User-Agent is newsarchive's own, carrying NEWSARCHIVE_CONTACT (set USER_AGENT to
+# override it); robots.txt rules for "newsarchive" apply, else those for "*".
 ROBOTSTXT_OBEY = True
+ROBOTSTXT_USER_AGENT = "newsarchive"
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -38,6 +38,10 @@ DOWNLOADER_MIDDLEWARES = {
     # Above HttpCompressionMiddleware (590) and RedirectMiddleware (600), so every
     # exchange is seen as it came off the wire: still compressed, redirects included.
     "newsarchive.capture.WarcCaptureMiddleware": 950,
+    "newsarchive.politeness.CrawlDelayMiddleware": 105,  # after RobotsTxtMiddleware (100)
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "newsarchive.politeness.ContactUserAgentMiddleware": 500,
+    "newsarchive.incremental.ConditionalRequestMiddleware": 560,
 }
 ITEM_PIPELINES = {
     "pipelines.warcmeta.WarcMetadataPipeline": 100,
@@ -62,6 +66,11 @@ NEWSARCHIVE_SHARD_MAX_RECORDS = 10_000
 NEWSARCHIVE_EXTRACT = True
 NEWSARCHIVE_EXTRACT_WORKERS = 0  # 0 = one per CPU core
 NEWSARCHIVE_MIN_WORDS = 30
+NEWSARCHIVE_CONTACT = ""  # URL or e-mail sites can reach the operator at (in the UA)
+NEWSARCHIVE_INCREMENTAL = True  # conditional requests and revisits for known articles
+NEWSARCHIVE_MAX_AGE_DAYS = 0  # skip articles published longer ago; 0 = no limit
+NEWSARCHIVE_MAX_ERROR_RATE = 0.2  # share of failed fetches above which the exit status is 4
+NEWSARCHIVE_SUMMARY_FILE = ""  # Markdown run summary; empty = <spool>/summaries/<crawl>.md
 NEWSARCHIVE_UPLOAD_QUEUE = 4  # closed files waiting for storage before writers wait
 # S3-compatible storage (s3:// archives). boto3's credential chain and the standard
 # AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 / AWS_REGION variables apply; these add to them.

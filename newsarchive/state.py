@@ -17,6 +17,7 @@ from pathlib import Path
 from newsarchive import layout
 from newsarchive.storage import Store
 from newsarchive.summary import crawl_ids
+from newsarchive.urls import article_key
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class ArticleState:
     version: int = 0  # text record version; 0 = none yet
     etag: str | None = None
     last_modified: str | None = None
+    checked_at: str | None = None  # last time it was fetched, even if unchanged
 
 
 def state_key(site: str, crawl_id: str) -> str:
@@ -45,6 +47,8 @@ class SiteState:
         self.site = site
         self.entries = entries or {}
         self.changed = False
+        # The URL an article was fetched at may differ from its canonical key.
+        self._aliases = {article_key(e.url): k for k, e in self.entries.items()}
 
     @classmethod
     def load(cls, store: Store, site: str) -> SiteState:
@@ -70,8 +74,16 @@ class SiteState:
     def get(self, key: str) -> ArticleState | None:
         return self.entries.get(key)
 
+    def lookup(self, url: str) -> tuple[str, ArticleState] | None:
+        """(key, state) of the article fetched at or canonical at url, if known."""
+        key = article_key(url)
+        key = key if key in self.entries else self._aliases.get(key, key)
+        entry = self.entries.get(key)
+        return (key, entry) if entry is not None else None
+
     def put(self, key: str, state: ArticleState) -> None:
         self.entries[key] = state
+        self._aliases[article_key(state.url)] = key
         self.changed = True
 
     def touch(self, key: str, **changes: object) -> None:

@@ -69,7 +69,10 @@ def render(store: Store, manifest: dict[str, Any]) -> str:
             "  pages without text: "
             + ", ".join(f"{k} {v}" for k, v in sorted(counts["discarded"].items()))
         )
-    kinds = (("warc", "WARC files"), ("cdxj", "CDXJ indexes"), ("text", "text shards"))
+    kinds = (
+        ("warc", "WARC files"), ("cdxj", "CDXJ indexes"), ("text", "text shards"),
+        ("state", "incremental state"),
+    )
     for kind, label in kinds:
         files = [f for f in manifest["files"] if f["kind"] == kind]
         lines.append(f"  {label}: {len(files)}")

@@ -230,9 +230,10 @@ class RollingWarcWriter:
 
         For a fetch whose body is byte-identical to an earlier capture: only the HTTP
         headers are stored; replay tools take the body from ``original``. The body is
-        checked against the original's payload digest (ValueError if it differs).
+        checked against the original's payload digest (ValueError if it differs),
+        except for a 304 Not Modified, which has no body: the server vouched for it.
         """
-        if not payload_matches(exchange.body, original.payload_digest):
+        if exchange.status != 304 and not payload_matches(exchange.body, original.payload_digest):
             raise ValueError(
                 f"revisit of {exchange.url}: the body does not match {original.payload_digest}"
             )

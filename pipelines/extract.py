@@ -13,27 +13,31 @@ from typing import Any
 
 from scrapy.exceptions import DropItem, NotConfigured
 
-from newsarchive.config import Config
-from newsarchive.extract import Discarded, ExtractOptions, extract
+from newsarchive.extract import Discarded, Extracted, ExtractOptions, extract
 from newsarchive.items import ArticlePage
 from newsarchive.pool import WorkerPool
+from newsarchive.session import CrawlSession
 
 logger = logging.getLogger(__name__)
 
 
 class ExtractPipeline:
-    def __init__(self, pool: WorkerPool, options: ExtractOptions, stats: Any) -> None:
+    def __init__(
+        self, pool: WorkerPool, options: ExtractOptions, stats: Any, session: CrawlSession
+    ) -> None:
         self.pool = pool
         self.options = options
         self.stats = stats
+        self.session = session
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractPipeline:
-        config = Config.from_settings(crawler.settings)
+        session = CrawlSession.from_crawler(crawler)
+        config = session.config
         if not config.extract:
             raise NotConfigured("NEWSARCHIVE_EXTRACT is off: WARC-only archiving")
         options = ExtractOptions(min_words=config.min_words)
-        return cls(WorkerPool(config.extract_workers), options, crawler.stats)
+        return cls(WorkerPool(config.extract_workers), options, crawler.stats, session)
 
     def open_spider(self) -> None:
         self.pool.warm_up()
@@ -59,6 +63,10 @@ class ExtractPipeline:
             logger.warning("extraction failed for %s: %r", item.capture.url, e)
             result = Discarded("extractor-error", repr(e)[:200])
         item.body = b""
+        since = self.session.since
+        published = result.published if isinstance(result, Extracted) else None
+        if since and published and published[:10] < since.isoformat():
+            result = Discarded("too-old", f"published {published[:10]} < {since}")
         item.result = result
         if isinstance(result, Discarded):
             self.stats.inc_value(f"newsarchive/discarded/{result.reason}")

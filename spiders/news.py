@@ -7,20 +7,26 @@ Every response, article or not, is already in the WARC by the time it gets here.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
 
 from newsarchive import discovery
-from newsarchive.capture import page_metadata, warc_location
+from newsarchive.capture import is_unchanged, page_metadata, warc_location
 from newsarchive.classify import is_article, matches_any
 from newsarchive.config import Config
 from newsarchive.errors import ConfigError
 from newsarchive.items import ArticlePage
+from newsarchive.politeness import robots_sitemaps
 from newsarchive.records import Capture
 from newsarchive.session import CrawlSession
 from newsarchive.sites import Site, load_registry, lookup
+from newsarchive.urls import article_key, strip_tracking
+
+SPIDER_ARGS = ("site", "url", "since")
 
 
 def resolve_site(settings: Any, site: str | None, url: str | None) -> Site:
@@ -35,23 +41,43 @@ def resolve_site(settings: Any, site: str | None, url: str | None) -> Site:
     return lookup(load_registry(config.sites_file), str(site))
 
 
+def resolve_since(since: str | None, max_age_days: int, today: date | None = None) -> date | None:
+    """The oldest publication date to archive: `-a since=YYYY-MM-DD` and/or the max age."""
+    limits = []
+    if since:
+        try:
+            limits.append(date.fromisoformat(since))
+        except ValueError:
+            raise ConfigError(f"-a since={since!r}: expected a date as YYYY-MM-DD") from None
+    if max_age_days:
+        limits.append((today or datetime.now(UTC).date()) - timedelta(days=max_age_days))
+    return max(limits) if limits else None
+
+
 class NewsSpider(scrapy.Spider):
     name = "news"
 
-    def __init__(self, site: Site, session: CrawlSession, **kwargs: Any) -> None:
+    def __init__(
+        self, site: Site, session: CrawlSession, since: date | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.site = site
         self.session = session
-        self.allowed_domains = list(site.domains)
+        self.since = since
+        self.allowed_domains = list(site.allowed_hosts)
         if site.crawl_delay is not None:
             self.download_delay = site.crawl_delay
         self._articles_seen: set[str] = set()
+        self._robots_read: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
         site = resolve_site(crawler.settings, kwargs.pop("site", None), kwargs.pop("url", None))
         session = CrawlSession.from_crawler(crawler)
-        spider = cls(site, session, *args, **kwargs)
+        since = resolve_since(kwargs.pop("since", None), session.config.max_age_days)
+        session.since = since
+        session.load_state(site.name)
+        spider = cls(site, session, since, *args, **kwargs)
         spider._set_crawler(crawler)
         return spider
 
@@ -64,13 +90,35 @@ class NewsSpider(scrapy.Spider):
             yield scrapy.Request(url, callback=self.parse_sitemap, meta={"discovery": "sitemap"})
 
     def _follow(self, url: str, discovery_kind: str, callback: Any = None) -> scrapy.Request | None:
+        url = strip_tracking(url)  # one URL per article, however it was linked
         if matches_any(url, self.site.deny_patterns):
             return None
         return scrapy.Request(
             url, callback=callback or self.parse, meta={"discovery": discovery_kind}
         )
 
+    def _too_old(self, entry: discovery.Entry) -> bool:
+        """Skip before fetching when a feed or sitemap dates the entry before `since`."""
+        published = discovery.entry_date(entry.date)
+        if self.since and published and published < self.since:
+            self.crawler.stats.inc_value("newsarchive/skipped/too-old")
+            return True
+        return False
+
+    def _robots_sitemaps(self, response: Response) -> Iterator[scrapy.Request]:
+        """Sitemaps a host announces in robots.txt, read once the middleware fetched it."""
+        netloc = urlsplit(response.url).netloc
+        if netloc in self._robots_read:
+            return
+        sitemaps = robots_sitemaps(self.crawler, netloc)
+        if sitemaps or not self.settings.getbool("ROBOTSTXT_OBEY"):
+            self._robots_read.add(netloc)
+        for url in sitemaps:
+            if request := self._follow(url, "sitemap", self.parse_sitemap):
+                yield request
+
     def parse(self, response: Response) -> Iterator[Any]:
+        yield from self._robots_sitemaps(response)
         if not isinstance(response, TextResponse):
             return  # PDFs, images: archived in the WARC, nothing to extract or follow
         try:
@@ -95,14 +143,15 @@ class NewsSpider(scrapy.Spider):
 
     def _article(self, response: TextResponse) -> ArticlePage | None:
         location = warc_location(response)
-        if location is None:
-            return None
+        if location is None or is_unchanged(response):
+            return None  # unchanged: stored as a revisit, no new text
         canonical = discovery.canonical_url(response, response.url)
-        key = canonical or response.url
-        if key in self._articles_seen or response.url in self._articles_seen:
+        keys = {article_key(canonical or response.url), article_key(response.url)}
+        if keys & self._articles_seen:
             self.crawler.stats.inc_value("newsarchive/duplicate_urls")
             return None
-        self._articles_seen.update((key, response.url))
+        self._articles_seen |= keys
+        header = response.headers.get
         capture = Capture(
             url=response.url,
             canonical_url=canonical,
@@ -112,6 +161,8 @@ class NewsSpider(scrapy.Spider):
             crawl_id=self.session.crawl_id,
             discovery=response.meta.get("discovery", "link"),
             warc=location,
+            etag=(header(b"ETag") or b"").decode("latin-1") or None,
+            last_modified=(header(b"Last-Modified") or b"").decode("latin-1") or None,
         )
         return ArticlePage(
             capture=capture,
@@ -122,15 +173,22 @@ class NewsSpider(scrapy.Spider):
         )
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        for entry in discovery.feed_entries(response.body, response.url):
-            if request := self._follow(entry.url, "feed"):
+        entries = list(discovery.feed_entries(response.body, response.url))
+        if entries:
+            self.crawler.stats.inc_value("newsarchive/feeds_ok")
+        for entry in entries:
+            if not self._too_old(entry) and (request := self._follow(entry.url, "feed")):
                 yield request
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         kind, entries = discovery.sitemap_entries(response.body, response.url)
+        if entries:
+            self.crawler.stats.inc_value("newsarchive/feeds_ok")
         for entry in entries:
             if kind == "sitemapindex":
                 request = self._follow(entry.url, "sitemap", self.parse_sitemap)
+            elif self._too_old(entry):
+                continue
             else:
                 request = self._follow(entry.url, "sitemap")
             if request:

@@ -40,17 +40,21 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
-        elif crawler.stats and crawler.stats.get_value("newsarchive/storage_errors"):
-            self.exitcode = 3  # storage failed: files wait in the spool
+        elif crawler.stats:
+            # 3 storage failed, 4 too many errors, 5 no article (see newsarchive.outcome)
+            self.exitcode = crawler.stats.get_value("newsarchive/exit_status", 0)
 
 
 def preflight(settings: object, spargs: dict[str, str]) -> None:
     """Everything that can be checked without the network; raises NewsarchiveError."""
-    from spiders.news import resolve_site
+    from spiders.news import SPIDER_ARGS, resolve_since, resolve_site
 
     config = Config.from_settings(settings)
-    open_store(config.archive, config.s3).check_writable()
-    unknown = sorted(set(spargs) - {"site", "url"})
+    unknown = sorted(set(spargs) - set(SPIDER_ARGS))
     if unknown:
-        raise ConfigError(f"unknown spider argument -a {unknown[0]}=…; use site= or url=")
+        raise ConfigError(
+            f"unknown spider argument -a {unknown[0]}=…; known: {', '.join(SPIDER_ARGS)}"
+        )
     resolve_site(settings, spargs.get("site"), spargs.get("url"))
+    resolve_since(spargs.get("since"), config.max_age_days)
+    open_store(config.archive, config.s3).check_writable()
