@@ -83,7 +83,8 @@ def test_show_by_id_and_url_with_warc_provenance_and_raw_response(archive_crawl)
 
 @pytest.fixture
 def two_crawls(archive_crawl, sample_site, tmp_path_factory):
-    """A copy of the folder crawl plus a second real crawl of the same site into it."""
+    """A copy of the folder crawl plus a second, full (not incremental) crawl into it:
+    every article archived twice with the same text."""
     first = archive_crawl
     root = tmp_path_factory.mktemp("two-crawls")
     archive = root / "archive"
@@ -93,6 +94,7 @@ def two_crawls(archive_crawl, sample_site, tmp_path_factory):
         "-s", f"NEWSARCHIVE_ARCHIVE={archive}",
         "-s", f"NEWSARCHIVE_SPOOL={root / 'spool'}",
         "-s", "NEWSARCHIVE_EXTRACT_WORKERS=2",
+        "-s", "NEWSARCHIVE_INCREMENTAL=false",
     )
     assert process.returncode == 0, process.stderr[-3000:]
     return archive, first

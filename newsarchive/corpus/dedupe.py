@@ -69,7 +69,8 @@ class DedupeOptions:
         }
         if self.mode == "near":
             described.update(
-                method="MinHash LSH (datasketch)", threshold=self.threshold,
+                method="MinHash LSH (datasketch MinHash, blake2b 32-bit shingle hashes)",
+                threshold=self.threshold,
                 shingle_words=self.shingle, num_perm=self.num_perm, seed=self.seed,
             )
         return described
@@ -82,6 +83,11 @@ def shingles(text: str, size: int) -> set[bytes]:
     if len(words) <= size:
         return {" ".join(words).encode()}
     return {" ".join(words[i : i + size]).encode() for i in range(len(words) - size + 1)}
+
+
+def _hash32(shingle: bytes) -> int:
+    """32-bit shingle hash for MinHash: blake2b is ~2x faster here than datasketch's sha1."""
+    return int.from_bytes(hashlib.blake2b(shingle, digest_size=4).digest(), "little")
 
 
 def _id_check(record: dict[str, Any]) -> int:
@@ -181,7 +187,7 @@ class Planner:
         grams = shingles(text, opts.shingle)
         mh = self._minhash(
             num_perm=opts.num_perm, seed=opts.seed, permutations=self._template.permutations,
-            scheme=self._template.scheme,
+            scheme=self._template.scheme, hashfunc=_hash32,
         )
         if grams:
             mh.update_batch(list(grams))
