@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,8 @@ def _registry(tmp: Path, base: str) -> Path:
     path = tmp / "sites.toml"
     path.write_text(
         '[[site]]\nname = "gazette"\n'
-        f'start_urls = ["{base}/"]\nfeeds = ["{base}/feed.xml"]\nsitemaps = ["{base}/sitemap.xml"]\n'
+        f'start_urls = ["{base}/"]\nfeeds = ["{base}/feed.xml"]\n'
+        f'sitemaps = ["{base}/sitemap.xml"]\n'
     )
     return path
 
@@ -73,7 +74,7 @@ def runs(tmp_path_factory):
 def _new_article(slug: str, lang: str = "en") -> Article:
     return Article(
         slug=slug, section="world", lang=lang, title=f"Fresh report {slug}",
-        author="Ada Reporter", published=datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc),
+        author="Ada Reporter", published=datetime(2026, 11, 25, 9, 0, tzinfo=UTC),
         paragraphs=tuple(
             f"Paragraph {i} of the new report {slug}: the regional council met on Tuesday "
             "to debate the budget, and members agreed after a long session that the "
