@@ -107,7 +107,7 @@ class ArchiveExtension:
             session.shutdown()
         if errors:
             stats.set_value("newsarchive/storage_errors", len(errors))
-        outcome = judge(stats.get_stats(), session.config.max_error_rate)
+        outcome = judge(stats.get_stats(), session.config.max_error_rate, reason)
         stats.set_value("newsarchive/exit_status", outcome.status)
         for reason in outcome.reasons:
             logger.error("crawl %s: %s", session.crawl_id, reason)

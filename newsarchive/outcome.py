@@ -1,7 +1,9 @@
 """What a crawl's exit status means, for scheduled runs that must fail loudly.
 
 0 all good; 2 configuration (before crawling); 3 storage failed (files wait in the
-spool); 4 too many errors; 5 a site gave no article although its feeds answered.
+spool); 4 too many errors; 5 a site gave no article although its feeds answered;
+6 stopped before the end (Ctrl-C, SIGTERM from a CI timeout): what was fetched is
+archived and listed, but the crawl is incomplete.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-OK, STORAGE_FAILED, TOO_MANY_ERRORS, NO_ARTICLES = 0, 3, 4, 5
+OK, STORAGE_FAILED, TOO_MANY_ERRORS, NO_ARTICLES, INTERRUPTED = 0, 3, 4, 5, 6
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,12 @@ def error_rate(stats: dict[str, Any]) -> float:
     return max(failed, 0) / requests
 
 
-def judge(stats: dict[str, Any], max_error_rate: float) -> Outcome:
+def judge(
+    stats: dict[str, Any], max_error_rate: float, finish_reason: str = "finished"
+) -> Outcome:
     reasons: list[tuple[int, str]] = []
+    if finish_reason != "finished":
+        reasons.append((INTERRUPTED, f"the crawl was stopped before the end ({finish_reason})"))
     if stats.get("newsarchive/storage_errors"):
         reasons.append((STORAGE_FAILED, "storage failed: files wait in the spool"))
     rate = error_rate(stats)
@@ -46,7 +52,7 @@ def judge(stats: dict[str, Any], max_error_rate: float) -> Outcome:
     found = sum(
         stats.get(f"newsarchive/articles/{kind}", 0) for kind in ("new", "changed", "unchanged")
     )
-    if not found and stats.get("newsarchive/feeds_ok", 0):
+    if not found and stats.get("newsarchive/feeds_ok", 0) and finish_reason == "finished":
         reasons.append((NO_ARTICLES, "no article found although the site's feeds answered"))
     if not reasons:
         return Outcome(OK, ())

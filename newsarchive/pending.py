@@ -55,10 +55,11 @@ def complete_pending(store: Store, spool: Path) -> PendingReport:
                     f"crawl {crawl_id}: {key} is neither in the spool nor in {store.uri}"
                 )
         store.put_file(path, layout.manifest_key(crawl_id), sha256_file(path))
+        (spool / "journal" / f"{crawl_id}.jsonl").unlink(missing_ok=True)
         report.completed.append(crawl_id)
         logger.info("completed crawl %s in %s from the spool", crawl_id, store.uri)
     for local in sorted(p for p in spool.rglob("*") if p.is_file()):
         key = local.relative_to(spool).as_posix()
-        if key not in listed and not key.startswith(("crawls/", "summaries/")):
+        if key not in listed and not key.startswith(("crawls/", "summaries/", "journal/")):
             report.leftovers.append(key)
     return report

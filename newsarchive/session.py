@@ -15,11 +15,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from newsarchive import layout, manifest
+from newsarchive import faults, layout, manifest
 from newsarchive.config import Config
 from newsarchive.errors import StorageError
 from newsarchive.manifest import FileEntry
 from newsarchive.pending import complete_pending
+from newsarchive.recovery import Journal, crashed_journals, recover_crawl
 from newsarchive.state import SiteState, state_key
 from newsarchive.storage import Store, open_store, sha256_file
 
@@ -46,6 +47,7 @@ class CrawlSession:
         self._closers: list[Callable[[], None]] = []
         self.closed = False
         self.state: SiteState | None = None  # the crawled site's incremental state
+        self.journal = Journal(spool, crawl_id)
         self.since: date | None = None  # oldest publication date to archive
 
     @classmethod
@@ -60,6 +62,9 @@ class CrawlSession:
         except OSError as e:
             raise StorageError(f"spool folder {spool} is not writable: {e.strerror}") from None
         report = complete_pending(store, spool)
+        for journal in crashed_journals(spool):
+            recover_crawl(store, spool, journal)
+        report = complete_pending(store, spool)  # only leftovers of live crawls remain
         if report.leftovers:
             logger.warning(
                 "spool %s holds %d file(s) that no manifest lists (an interrupted crawl?)",
@@ -131,6 +136,7 @@ class CrawlSession:
                 entry = FileEntry(key, kind, path.stat().st_size, sha256_file(path), records)
                 with self._lock:
                     self.files.append(entry)
+                    self.journal.add(entry)
                 try:
                     self.store.put_file(path, key, entry.sha256)
                     logger.debug("stored %s (%d bytes)", key, entry.size)
@@ -168,6 +174,7 @@ class CrawlSession:
         Returns the manifest's key; raises StorageError (manifest left in the spool)
         when the crawl cannot be made visible yet.
         """
+        faults.point("before-manifest")
         key = layout.manifest_key(self.crawl_id)
         crawl = {
             **crawl,
@@ -194,10 +201,12 @@ class CrawlSession:
                 f"{self.store.uri}` (or the next crawl) to finish crawl {self.crawl_id}"
             )
         self.store.put_file(local, key, sha256_file(local))
+        self.journal.close(remove=True)
         return key
 
     def shutdown(self) -> None:
         self._publisher.shutdown(wait=True)
+        self.journal.close(remove=False)  # kept only if the manifest did not land
         self.closed = True
 
 

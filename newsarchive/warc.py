@@ -142,6 +142,7 @@ class RollingWarcWriter:
         assert self._file is not None
         offset = self._file.tell()
         self._file.write(data)
+        self._file.flush()  # whole records reach the OS: a killed crawl loses none of them
         self.records_written += 1
         self._file_records += 1
         return offset

@@ -1,0 +1,295 @@
+"""Recovering a crawl that was killed (kill -9, power loss, OOM) from its spool.
+
+Every crawl keeps a journal in the spool (``journal/<crawl-id>.jsonl``): one line per
+closed file, written before the file is stored. A journal without a manifest means
+the crawl died. Its closed files are stored; the files it had open are cut back to
+their last whole record (a WARC to its last complete gzip member, a shard to its last
+complete line) and stored too; text records whose WARC record did not survive are
+dropped (the next run fetches those articles again). The per-site state is rebuilt
+from the recovered text, so the next run does not archive the same text twice. The
+crawl then gets a manifest (finish reason ``crashed, recovered``) and no orphan
+remains.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import json
+import logging
+import zlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from warcio.archiveiterator import ArchiveIterator
+
+from newsarchive import layout, manifest
+from newsarchive.manifest import FileEntry
+from newsarchive.state import ArticleState, SiteState, state_key
+from newsarchive.storage import Store, sha256_file
+from newsarchive.urls import article_key
+
+logger = logging.getLogger(__name__)
+
+JOURNAL = "journal"
+
+
+def journal_path(spool: Path, crawl_id: str) -> Path:
+    return spool / JOURNAL / f"{crawl_id}.jsonl"
+
+
+class Journal:
+    """Append-only record of a crawl's closed files; the page cache keeps it across a
+    killed process, and each line is one whole write."""
+
+    def __init__(self, spool: Path, crawl_id: str) -> None:
+        self.path = journal_path(spool, crawl_id)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.path, "a", encoding="utf-8")
+        # Held while the crawl lives; the kernel drops it when the process dies, however
+        # it dies: a journal nobody holds belongs to a dead crawl.
+        fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def add(self, entry: FileEntry) -> None:
+        self._file.write(json.dumps(asdict(entry), sort_keys=True) + "\n")
+        self._file.flush()
+
+    def close(self, remove: bool) -> None:
+        if remove:
+            self.path.unlink(missing_ok=True)  # unlink first: never a moment unlocked
+        if not self._file.closed:
+            self._file.close()
+
+
+def read_journal(path: Path) -> list[FileEntry]:
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entries.append(FileEntry(**json.loads(line)))
+        except (ValueError, TypeError):
+            break  # a line cut by the kill: everything before it is whole
+    return entries
+
+
+# --- salvaging files that were open ---------------------------------------------------
+
+def salvage_warc(path: Path) -> int:
+    """Cut a WARC back to its last whole record; returns the records kept (0: delete)."""
+    good_end, records = 0, 0
+    with open(path, "rb") as f:
+        iterator = ArchiveIterator(f, check_digests=False)
+        try:
+            for record in iterator:
+                record.content_stream().read()
+                offset = iterator.get_record_offset()
+                iterator.read_to_end(record)
+                length = iterator.get_record_length()
+                if length <= 0:
+                    break
+                good_end, records = offset + length, records + 1
+        except Exception:  # warcio raises several kinds on a cut gzip member
+            pass
+    with open(path, "r+b") as f:
+        f.truncate(good_end)
+    # A file holding only its warcinfo record captured nothing: not worth keeping.
+    return records if records > 1 else 0
+
+
+def salvage_shard(path: Path) -> list[dict[str, Any]]:
+    """The whole JSON lines of a gzip shard that may end mid-member."""
+    raw = path.read_bytes()
+    decompressor = zlib.decompressobj(wbits=31)
+    data = b""
+    for start in range(0, len(raw), 1 << 16):  # keep what decodes before any damage
+        try:
+            data += decompressor.decompress(raw[start:start + (1 << 16)])
+        except zlib.error:
+            break
+    records = []
+    for line in data.split(b"\n")[:-1]:  # the last piece has no newline: maybe cut
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            break
+    return records
+
+
+def write_shard(path: Path, records: list[dict[str, Any]]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
+        for record in records:
+            f.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode())
+            f.write(b"\n")
+    tmp.replace(path)
+
+
+# --- recovering one crawl ------------------------------------------------------------------
+
+@dataclass
+class Recovered:
+    crawl_id: str
+    files: list[FileEntry] = field(default_factory=list)
+    dropped_text: int = 0
+
+
+def _spool_files_of(spool: Path, crawl_id: str) -> list[tuple[str, Path]]:
+    found = []
+    for path in sorted(p for p in spool.rglob("*") if p.is_file()):
+        key = path.relative_to(spool).as_posix()
+        if key.startswith((JOURNAL + "/", "crawls/", "summaries/")) or path.name.startswith("."):
+            continue
+        if f"/{crawl_id}/" in key or path.name.startswith(f"{crawl_id}-") or (
+            path.name == f"{crawl_id}.jsonl.gz"
+        ):
+            found.append((key, path))
+    return found
+
+
+def _warc_extent(store: Store, spool: Path, key: str, sizes: dict[str, int]) -> int:
+    if key in sizes:
+        return sizes[key]
+    local = spool.joinpath(*key.split("/"))
+    return local.stat().st_size if local.exists() else -1
+
+
+def recover_crawl(store: Store, spool: Path, journal: Path) -> Recovered:
+    crawl_id = journal.stem
+    result = Recovered(crawl_id)
+    closed = {e.key: e for e in read_journal(journal)}
+    # 1. Files the crawl had closed: store them (same bytes only) if not yet stored.
+    for key, entry in closed.items():
+        local = spool.joinpath(*key.split("/"))
+        if local.exists():
+            if sha256_file(local) != entry.sha256:
+                logger.warning("recovery: %s differs from its journal entry; salvaging it", key)
+                continue
+            store.put_file(local, key, entry.sha256)
+        elif not store.exists(key):
+            logger.warning("recovery: %s is neither in the spool nor stored; dropped", key)
+            continue
+        result.files.append(entry)
+    # 2. Files it had open: cut back to whole records.
+    sizes = {e.key: e.size for e in result.files if e.kind == "warc"}
+    open_files = [(k, p) for k, p in _spool_files_of(spool, crawl_id) if k not in closed]
+    shards: list[tuple[str, Path]] = []
+    for key, path in open_files:
+        if key.endswith(".warc.gz"):
+            records = salvage_warc(path)
+            if records:
+                sizes[key] = path.stat().st_size
+                index = _index(path, key)
+                result.files.append(_store(store, path, key, "warc", records))
+                if index is not None:
+                    result.files.append(_store(store, *index))
+            else:
+                path.unlink()
+        elif key.endswith(".jsonl.gz") and key.startswith("text/"):
+            shards.append((key, path))
+        else:  # indexes and state snapshots of open files are rebuilt, not salvaged
+            path.unlink()
+    # 3. Text records survive only if the WARC record they cite did.
+    text_records: list[dict[str, Any]] = []
+    for key, path in shards:
+        kept = []
+        for record in salvage_shard(path):
+            warc = record.get("warc", {})
+            extent = _warc_extent(store, spool, warc.get("file", ""), sizes)
+            if warc.get("offset", -1) >= 0 and warc["offset"] + warc.get("length", 0) <= extent:
+                kept.append(record)
+            else:
+                result.dropped_text += 1
+        if kept:
+            write_shard(path, kept)
+            result.files.append(_store(store, path, key, "text", len(kept)))
+            text_records.extend(kept)
+        else:
+            path.unlink()
+    for entry in result.files:
+        if entry.kind == "text" and entry.key in closed:
+            data = gzip.decompress(store.read_bytes(entry.key))
+            text_records.extend(json.loads(line) for line in data.splitlines())
+    # 4. The incremental state, unless the crawl had already stored its snapshot.
+    if not any(e.kind == "state" for e in result.files):
+        for site, records in _by_site(text_records).items():
+            state = SiteState.load(store, site)
+            for record in records:
+                state.put(article_key(record["canonical_url"] or record["url"]), ArticleState(
+                    url=record["url"], fetched_at=record["fetched_at"],
+                    record_id=record["warc"]["record_id"],
+                    payload_digest=record["warc"]["payload_digest"],
+                    content_hash=record["content_hash"], text_id=record["id"],
+                    version=record.get("version", 1), checked_at=record["fetched_at"],
+                ))
+            key = state_key(site, crawl_id)
+            path = spool.joinpath(*key.split("/"))
+            path.unlink(missing_ok=True)
+            count = state.write(path)
+            result.files.append(_store(store, path, key, "state", count))
+    # 5. The manifest, last.
+    doc = manifest.build_manifest(
+        crawl_id=crawl_id,
+        crawl={
+            "finish_reason": "crashed, recovered",
+            "recovered_text_dropped": result.dropped_text,
+        },
+        files=result.files,
+        counts={"articles": len(text_records), "discarded": {}, "warc_exchanges": 0,
+                "requests": 0, "robots_forbidden": 0},
+        settings={},
+    )
+    store.put_bytes(layout.manifest_key(crawl_id), manifest.dumps(doc))
+    journal.unlink()
+    logger.warning(
+        "recovered crawl %s that was interrupted: %d file(s), %d text record(s) kept, %d "
+        "dropped (their WARC records were cut)",
+        crawl_id, len(result.files), len(text_records), result.dropped_text,
+    )
+    return result
+
+
+def _store(store: Store, path: Path, key: str, kind: str, records: int) -> FileEntry:
+    entry = FileEntry(key, kind, path.stat().st_size, sha256_file(path), records)
+    store.put_file(path, key, entry.sha256)
+    return entry
+
+
+def _index(warc_path: Path, key: str) -> tuple[Path, str, str, int] | None:
+    """A CDXJ index for a salvaged WARC (its crawl never got to build one)."""
+    from newsarchive import cdxj
+
+    try:
+        index_path, lines = cdxj.write_index(warc_path)
+    except Exception:  # the WARC is kept regardless; `newsarchive verify` reports it
+        logger.exception("recovery: could not index %s", key)
+        return None
+    return index_path, cdxj.index_key(key), "cdxj", lines
+
+
+def _by_site(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    sites: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        sites.setdefault(record["site"], []).append(record)
+    return sites
+
+
+def _is_alive(journal: Path) -> bool:
+    with open(journal, "a") as f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True  # another crawl sharing this spool is running
+        fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+        return False
+
+
+def crashed_journals(spool: Path) -> list[Path]:
+    """Journals of crawls that died: no manifest waiting in the spool, nobody holding them."""
+    folder = spool / JOURNAL
+    if not folder.is_dir():
+        return []
+    return [
+        p for p in sorted(folder.glob("*.jsonl"))
+        if not (spool / "crawls" / f"{p.stem}.json").exists() and not _is_alive(p)
+    ]
+
