@@ -39,6 +39,7 @@ LIMIT_KEYS = {
 }
 
 _SPACE_RE = re.compile(r"\s+")
+_ESCAPE_RE = re.compile(r"\\.")
 _LEAD_RE = re.compile(r"^[\s•·▪▸►▶→←»«›‹*+–—\-|>(\[]+")
 _TRAIL_RE = re.compile(r"[\s:;.,!?…|>«»›‹<–—\-)\]]+$")
 _SENTENCE_RE = re.compile(r"(?<=[.!?…])\s+")
@@ -68,9 +69,14 @@ def _compile(kind: str, patterns: list[str], where: str) -> list[str]:
         if not isinstance(pattern, str):
             raise ValueError(f"boilerplate rules: [{where}].{kind} must hold strings")
         try:
-            re.compile(pattern, re.IGNORECASE)
+            re.compile(pattern)
         except re.error as exc:
             raise ValueError(f"boilerplate rules: bad pattern in [{where}].{kind}: {exc}") from exc
+        if any(c.isupper() for c in _ESCAPE_RE.sub("", pattern)):
+            raise ValueError(
+                f"boilerplate rules: [{where}].{kind}: write patterns in lower case "
+                f"(paragraphs are lower-cased before matching): {pattern!r}"
+            )
     return patterns
 
 
@@ -98,7 +104,7 @@ def parse_rules(text: str) -> Rules:
         if not patterns:
             return None
         alternation = "|".join(f"(?:{p})" for p in patterns)
-        return re.compile(f"{lead}(?:{alternation})", re.IGNORECASE)
+        return re.compile(f"{lead}(?:{alternation})")
 
     for kind in ("cta", "paywall"):
         bad = [p for p in collected[kind] if not p.startswith(("^", "\\b"))]
@@ -124,7 +130,6 @@ def parse_rules(text: str) -> Rules:
                 [f"(?:{'|'.join(paywall_start)})"] * bool(paywall_start)
                 + [f"(?<!\\w)(?:{'|'.join(paywall_word)})"] * bool(paywall_word)
             ),
-            re.IGNORECASE,
         )
         if collected["paywall"]
         else None,
@@ -146,7 +151,9 @@ def default_rules() -> Rules:
 
 
 def _normalize(paragraph: str) -> str:
-    return _SPACE_RE.sub(" ", paragraph).replace("’", "'").replace("‘", "'").strip()
+    """Collapsed whitespace, straight apostrophes, lower case (matching a lower-cased text
+    without ``re.IGNORECASE`` is about twice as fast)."""
+    return _SPACE_RE.sub(" ", paragraph).replace("’", "'").replace("‘", "'").strip().lower()
 
 
 def classify(paragraph: str, rules: Rules | None = None) -> str | None:

@@ -130,6 +130,7 @@ _MAGIC = {
     b"\x00\x00\x01\x00": "ico",
 }
 _CONTROL_BYTES = frozenset(set(range(32)) - {9, 10, 12, 13, 27})
+_NOT_CONTROL = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
 _META_CHARSET_RE = re.compile(
     rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-z0-9_.:-]+)|<\?xml[^>]{0,100}?encoding\s*=\s*["']([a-z0-9_.:-]+)""",
     re.IGNORECASE,
@@ -189,7 +190,7 @@ def _binary_kind(body: bytes) -> str | None:
     sample = body[:4096]
     if b"\x00" in sample:
         return "NUL bytes"
-    controls = sum(1 for byte in sample if byte in _CONTROL_BYTES)
+    controls = len(sample.translate(None, _NOT_CONTROL))  # C speed: keep control bytes only
     if controls > len(sample) * 0.05:
         return "control characters"
     return None
@@ -451,8 +452,9 @@ class _Cleaner:
     def trim_before_headline(self) -> None:
         blocks = self.result.blocks
         lines = [(i, line) for i, block in enumerate(blocks) for line in block.split("\n")]
+        longest = max((len(h) for h in self.heads), default=0) * 2 + 20
         for n, (_, line) in enumerate(lines[:_HEADLINE_SEARCH_LINES]):
-            if _key(line) not in self.heads:
+            if len(line) > longest or _key(line) not in self.heads:
                 continue
             before = [text for _, text in lines[:n]]
             if before and not any(_is_body(text) for text in before):
