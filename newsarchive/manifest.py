@@ -19,7 +19,7 @@ _SOFTWARE = ("newsarchive", "scrapy", "trafilatura", "warcio", "langdetect", "bo
 @dataclass(frozen=True)
 class FileEntry:
     key: str
-    kind: str  # "warc" or "text"
+    kind: str  # "warc", "cdxj", "text" or "state"
     size: int
     sha256: str
     records: int
