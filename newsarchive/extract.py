@@ -324,9 +324,12 @@ def _split_at_double_breaks(element: etree._Element) -> list[etree._Element]:
 
 
 def _strip_title(text: str, title: str) -> str:
-    """Cut a headline that a fallback extractor glued to the first paragraph."""
+    """Cut a headline that a fallback extractor glued to the first paragraph (not the
+    headline followed by the site's name: "Title | Site" is dropped whole as a headline)."""
     if len(title.split()) >= 3 and text.startswith(title + " "):
-        return text[len(title) + 1 :].lstrip()
+        rest = text[len(title) + 1 :].lstrip()
+        if rest[:1].isalnum() or rest[:1] in "\"'“‘«„":
+            return rest
     return text
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import pickle
 import random
 import subprocess
@@ -17,7 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from newsarchive.boilerplate import default_rules, filter_paragraphs, is_boilerplate, parse_rules
+from newsarchive.boilerplate import (
+    classify,
+    default_rules,
+    filter_paragraphs,
+    is_boilerplate,
+    parse_rules,
+)
 from newsarchive.extract import (
     DISCARD_REASONS,
     Discarded,
@@ -27,7 +34,7 @@ from newsarchive.extract import (
     decode_body,
     extract,
 )
-from newsarchive.language import detect_language, normalize_hint
+from newsarchive.language import Language, detect_language, identify, normalize_hint
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
@@ -531,3 +538,213 @@ def test_sample_site_articles() -> None:
     # the broken page's unclosed <title> would swallow the whole story without the repair
     assert isinstance(odd["broken_html"], Extracted)
     assert odd["broken_html"].text.startswith("The row over the city council's budget")
+
+
+# --- structured data, page chrome and quality flags -------------------------------------------
+
+BODY = [PARAGRAPHS["en"], MORE["en"], EXPECTED[2], EXPECTED[3]]
+
+
+def structured_page(
+    paragraphs: Sequence[str] = BODY,
+    *,
+    head: str = "",
+    before: str = "",
+    after: str = "",
+    json_ld: dict | None = None,
+) -> bytes:
+    """A publisher page with optional JSON-LD and markup before/after the body."""
+    e = html.escape
+    script = (
+        f'<script type="application/ld+json">{json.dumps(json_ld)}</script>' if json_ld else ""
+    )
+    body = "\n".join(f"<p>{e(p)}</p>" for p in paragraphs)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Council approves budget | Example Daily</title>
+<meta property="og:title" content="Council approves budget">
+<meta property="og:description" content="A long debate ends with a vote on Tuesday evening.">
+{head}{script}</head>
+<body><nav><a href="/">Home</a> <a href="/news/">News</a></nav>
+<main><article>
+<h1>Council approves budget</h1>
+<div class="content">
+{before}
+{body}
+{after}
+</div></article></main>
+<footer><p>© 2024 Example Daily</p></footer>
+</body></html>""".encode()
+
+
+def _extract_ok(page: bytes, **options: object) -> Extracted:
+    result = extract(page, "https://x.test/2024/05/07/budget", None, ExtractOptions(**options))
+    assert isinstance(result, Extracted), result
+    return result
+
+
+def test_quality_flags_of_a_plain_article() -> None:
+    result = _extract_ok(structured_page())
+    assert result.text.split("\n\n") == BODY
+    assert result.quality == {
+        "short_body": False,
+        "likely_paywall": False,
+        "likely_truncated": False,
+        "jsonld_agreement": None,
+    }
+    assert result.extractor["text_source"] == "trafilatura"
+    assert result.extractor["language_source"] == "text"
+    assert result.extractor["options"]["fast"] is True
+
+
+def test_short_body_flag() -> None:
+    result = _extract_ok(structured_page(BODY[:1]), min_words=5)
+    assert result.quality["short_body"] is True
+
+
+def test_json_ld_body_agreement_is_recorded() -> None:
+    article = {"@context": "https://schema.org", "@type": "NewsArticle",
+               "headline": "Council approves budget", "articleBody": "\n\n".join(BODY)}
+    result = _extract_ok(structured_page(json_ld=article))
+    assert result.quality["jsonld_agreement"] == 1.0
+    assert result.extractor["text_source"] == "trafilatura"
+
+
+def test_json_ld_body_replaces_a_page_that_shows_only_the_first_paragraphs() -> None:
+    # A script-rendered page: the visible HTML holds the first two paragraphs, the JSON-LD
+    # the whole article (HTML entities and <p> tags included, as publishers write it).
+    full = [*BODY, *EXPECTED[4:8]]
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in full)
+    article = {"@type": ["NewsArticle"], "articleBody": body}
+    result = _extract_ok(structured_page(BODY[:2], json_ld={"@graph": [article]}))
+    assert result.extractor["text_source"] == "json-ld"
+    assert result.text.split("\n\n") == full
+    assert result.quality["jsonld_agreement"] == 1.0
+    # without the structured body the same page gives its two paragraphs
+    assert _extract_ok(structured_page(BODY[:2])).text.split("\n\n") == BODY[:2]
+
+
+def test_a_short_json_ld_teaser_is_not_compared() -> None:
+    article = {"@type": "NewsArticle", "articleBody": BODY[0][:80] + "…"}
+    result = _extract_ok(structured_page(json_ld=article))
+    assert result.quality["jsonld_agreement"] is None
+    assert result.text.split("\n\n") == BODY
+
+
+def test_paywall_is_flagged_from_structured_data_and_from_the_notice() -> None:
+    locked = {"@type": "NewsArticle", "isAccessibleForFree": "False"}
+    result = _extract_ok(structured_page(json_ld=locked))
+    assert result.quality["likely_paywall"] is True
+    assert result.quality["likely_truncated"] is True
+
+    notice = "<p>Subscribe to continue reading.</p><p>Already a subscriber? Log in</p>"
+    result = _extract_ok(structured_page(after=notice))
+    assert result.text.split("\n\n") == BODY
+    assert result.quality["likely_paywall"] is True
+    assert result.boilerplate_removed == 2
+
+
+def test_declared_word_count_flags_truncation() -> None:
+    result = _extract_ok(structured_page(json_ld={"@type": "NewsArticle", "wordCount": "2400"}))
+    assert result.quality["likely_truncated"] is True
+    assert result.quality["likely_paywall"] is False
+
+
+def test_standfirst_heading_is_dropped_but_a_lede_paragraph_is_kept() -> None:
+    dek = "A long debate ends with a vote on Tuesday evening."
+    result = _extract_ok(structured_page(before=f"<h2>{dek}</h2>"))
+    assert result.text.split("\n\n") == BODY
+    # the same sentence as the first paragraph is the lede: it stays
+    result = _extract_ok(structured_page([dek, *BODY]))
+    assert result.text.split("\n\n") == [dek, *BODY]
+
+
+def test_headline_with_site_name_and_page_url_are_not_body_text() -> None:
+    before = (
+        "<p>Council approves budget | Example Daily</p>"
+        "<p>https://x.test/2024/05/07/budget</p>"
+    )
+    result = _extract_ok(structured_page(before=before))
+    assert result.text.split("\n\n") == BODY
+
+
+def test_menu_flattened_into_the_body_is_dropped() -> None:
+    menu = "<p>" + "<br>".join(f"Section {i}" for i in range(14)) + "</p>"
+    result = _extract_ok(structured_page(before=menu))
+    assert result.text.split("\n\n") == BODY
+    assert result.boilerplate_removed == 14
+
+
+def test_chrome_before_an_in_text_headline_is_dropped() -> None:
+    chrome = "<p>Home<br>Politics<br>Local news, weather<br>Council approves budget</p>"
+    result = _extract_ok(structured_page(before=chrome))
+    assert result.text.split("\n\n") == BODY
+
+
+def test_teasers_after_a_related_heading_are_dropped() -> None:
+    teasers = (
+        "<h3>Related stories</h3>"
+        "<p>Mayor unveils plan for new tram line</p>"
+        "<p>Why the school repairs keep getting delayed</p>"
+    )
+    closing = "The council will meet again in June to review the first quarter's spending."
+    result = _extract_ok(structured_page([*BODY[:2], *BODY[2:], closing], after=""))
+    assert closing in result.text
+    page = structured_page(BODY, after=teasers + f"<p>{closing}</p>")
+    result = _extract_ok(page)
+    assert result.text.split("\n\n") == [*BODY, closing]
+    assert result.boilerplate_removed == 3
+
+
+def test_language_falls_back_to_the_declared_one() -> None:
+    georgian = "ႠႡႢႣႤႥႦႧႨႩႪႫႬႭႮႯႰႱႲႳႴႵႶႷႸႹႺႻ ႼႽႾႿჀჁჂჃჄჅ"
+    assert identify(georgian, ["ka-GE"]) == Language("ka", None, "declared")
+    assert identify(georgian) == Language(None, None, None)
+    ambiguous = "Hotel Restaurant Bar Taxi Pizza Radio Video Hotel Restaurant"
+    assert identify(ambiguous, [None, "it-IT"]).source == "hint"
+    assert identify(PARAGRAPHS["de"], ["en"]).source == "text"
+    assert identify("OK, 42.", ["en"]) == Language(None, None, None)  # too short to tell
+
+
+def test_rule_file_refuses_upper_case_and_unanchored_paywall_patterns() -> None:
+    limits = (
+        "[limits]\nexact_max_chars = 1\nprefix_max_chars = 1\n"
+        "promo_max_chars = 1\npromo_min_share = 0.5\n"
+    )
+    with pytest.raises(ValueError, match="lower case"):
+        parse_rules(limits + "[xx]\nexact = ['Advert']\n")
+    assert parse_rules(limits + "[xx]\nexact = ['\\Sadvert']\n").exact is not None
+    with pytest.raises(ValueError, match="paywall"):
+        parse_rules(limits + "[xx]\npaywall = ['subscribers only']\n")
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("Related stories", "section"),
+        ("Don't miss", "section"),
+        ("Lesen Sie auch", "promo"),
+        ("Subscribe to continue reading", "paywall"),
+        ("Cet article est réservé aux abonnés.", "paywall"),
+        ("Este contenido es exclusivo para suscriptores", "paywall"),
+        ("Материал доступен только по подписке", "paywall"),
+        ("Follow us on Twitter @example and on Facebook.", "promo"),
+        ("Copyright Example Daily 2024 - ISSN 1234", "promo"),
+        ("Copyright infringement claims rose sharply in 2019.", None),
+        ("Leia também: a nova linha de metrô", "promo"),
+        ("Seguici su Facebook", "promo"),
+    ],
+)
+def test_classify(line: str, kind: str | None) -> None:
+    assert classify(line) == kind
+
+
+def test_record_carries_the_quality_object(reference: Extracted) -> None:
+    from newsarchive.records import Capture, build_record
+    from newsarchive.warc import RecordLocation
+
+    location = RecordLocation("warc/x.warc.gz", 0, 10, "<urn:uuid:1>", None, "2024-05-07T10:00:00Z")
+    capture = Capture(REFERENCE_URL, None, "x", "2024-05-07T10:00:00Z", 200, "c", "link", location)
+    record = build_record(capture, reference)
+    assert record["quality"]["boilerplate_removed"] == reference.boilerplate_removed
+    assert record["quality"]["short_body"] is False
+    assert record["extractor"]["text_source"] == "trafilatura"
