@@ -6,6 +6,7 @@ Pure functions over bytes or a parsel Selector, so they are tested without a cra
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -137,12 +138,27 @@ def feed_entries(body: bytes, base: str) -> Iterator[Entry]:
             yield Entry(url, date)
 
 
+_MAX_SITEMAP = 50 * 1024 * 1024  # the sitemaps protocol's limit, uncompressed
+
+
+def _gunzip(body: bytes) -> bytes:
+    """A gzipped sitemap (`sitemap.xml.gz`, served as a file, so Scrapy leaves it
+    compressed) as XML, at most the protocol's size; b"" when broken."""
+    if not body.startswith(b"\x1f\x8b"):
+        return body
+    try:
+        return zlib.decompressobj(wbits=31).decompress(body, _MAX_SITEMAP)
+    except zlib.error:
+        return b""
+
+
 def sitemap_entries(body: bytes, base: str) -> tuple[str, list[Entry]]:
     """('urlset' | 'sitemapindex' | '', entries) for a sitemap, sitemap index or Google
-    News sitemap; an entry's date is news:publication_date, else lastmod."""
+    News sitemap, plain or gzipped; an entry's date is news:publication_date, else
+    lastmod."""
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
     try:
-        root = etree.fromstring(body, parser=parser)
+        root = etree.fromstring(_gunzip(body), parser=parser)
     except etree.XMLSyntaxError:
         return "", []
     if root is None:
@@ -158,8 +174,8 @@ def sitemap_entries(body: bytes, base: str) -> tuple[str, list[Entry]]:
         for child in node.iter():
             name = _local(child.tag)
             text = (child.text or "").strip()
-            if name == "loc" and loc is None:
-                loc = text
+            if name == "loc" and loc is None and child.getparent() is node:
+                loc = text  # not an image:loc or video:…loc nested in the entry
             elif name == "lastmod":
                 lastmod = text
             elif name == "publication_date":

@@ -2,8 +2,10 @@
 
 Scrapy obeys robots.txt Allow/Disallow but ignores its Crawl-delay; this middleware
 reads it from the parser RobotsTxtMiddleware already fetched and applies it to the
-site's download slot before each request is queued (AutoThrottle may slow down
-further, never below it).
+site's download slot before each request is queued, and again after each response,
+since AutoThrottle lowers the slot's delay on fast responses while requests wait in
+its queue. Scrapy's random jitter is narrowed so that no wait is shorter than the
+Crawl-delay (AutoThrottle may slow down further, never below it).
 """
 
 from __future__ import annotations
@@ -54,27 +56,49 @@ class CrawlDelayMiddleware:
     def from_crawler(cls, crawler: Any) -> CrawlDelayMiddleware:
         if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
             raise NotConfigured
-        return cls(crawler)
+        middleware = cls(crawler)
+        # Connected after AutoThrottle (extensions are built before the downloader), so
+        # this runs after it adjusted the delay and before the next request leaves.
+        crawler.signals.connect(middleware._restore, signal=signals.response_downloaded)
+        return middleware
+
+    def _crawl_delay(self, url: str) -> float:
+        parser = robots_parser(self.crawler, urlsplit(url).netloc)
+        delay = getattr(parser, "crawl_delay", None)
+        return float(delay(self.user_agent) or 0) if callable(delay) else 0.0
 
     def process_request(self, request: Request) -> None:
         if request.url.endswith("/robots.txt"):
             return
         netloc = urlsplit(request.url).netloc
-        parser = robots_parser(self.crawler, netloc)
-        delay = getattr(parser, "crawl_delay", None)
-        if not callable(delay):
-            return
-        seconds = delay(self.user_agent)
+        seconds = self._crawl_delay(request.url)
         if not seconds:
             return
         downloader = self.crawler.engine.downloader
         key, slot = downloader._get_slot(request)  # noqa: SLF001
-        if slot.delay < seconds:
-            slot.delay = float(seconds)
+        hold_delay(slot, seconds)
         if key not in self._logged:
             self._logged.add(key)
             logger.info("robots.txt of %s asks for Crawl-delay %ss: honoured", netloc, seconds)
             self.crawler.stats.set_value(f"newsarchive/crawl_delay/{netloc}", seconds)
+
+    def _restore(self, response: Any, request: Request) -> None:
+        slot = self.crawler.engine.downloader.slots.get(request.meta.get("download_slot"))
+        if slot is not None and (seconds := self._crawl_delay(request.url)):
+            hold_delay(slot, seconds)
+
+
+def hold_delay(slot: Any, seconds: float) -> None:
+    """Make every wait of a download slot at least `seconds`, random jitter included.
+
+    Scrapy waits delay × (1 ± jitter); a Crawl-delay is a minimum, so the jitter is
+    narrowed (to none when the delay is the Crawl-delay itself).
+    """
+    if slot.delay < seconds:
+        slot.delay = float(seconds)
+    jitter = getattr(slot, "jitter", 0.0)
+    if jitter and slot.delay * (1 - jitter) < seconds:
+        slot.jitter = max(0.0, 1 - seconds / slot.delay)
 
 
 def user_agent(settings: Any) -> str:

@@ -1,11 +1,16 @@
-"""Discovery and classification, on small documents written here."""
+"""Discovery, classification and URL hygiene, on small documents written here."""
 
 from __future__ import annotations
+
+import gzip
+from datetime import date
 
 from parsel import Selector
 
 from newsarchive import discovery
 from newsarchive.classify import PageSignals, is_article
+from newsarchive.politeness import hold_delay
+from newsarchive.urls import article_key, strip_tracking
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>
 <item><title>A</title><link>https://n.example/a</link>
@@ -63,3 +68,85 @@ def test_article_classification():
     assert is_article("https://n.example/x", PageSignals(jsonld_types=("NewsArticle",)))
     assert is_article("https://n.example/p/1", none, article_patterns=[r"/p/\d+"])
     assert not is_article("https://n.example/2026/11/02/story", none, deny_patterns=["story"])
+
+
+# --- the source kinds scheduled crawls meet -------------------------------------------
+
+NEWS_SITEMAP = b"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+        xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"
+        xmlns:image="http://www.google.com/schemas/sitemap-image/1.1">
+<url><image:image><image:loc>https://n.example/img/e.jpg</image:loc></image:image>
+  <loc>https://n.example/e</loc><lastmod>2026-11-20T08:00:00Z</lastmod>
+  <news:news><news:publication><news:name>N</news:name><news:language>en</news:language>
+  </news:publication><news:publication_date>2026-11-02T10:00:00+01:00</news:publication_date>
+  <news:title>E</news:title></news:news></url>
+<url><loc> https://n.example/f </loc></url>
+</urlset>"""
+
+
+def test_news_sitemap_dates_entries_by_publication_date():
+    kind, entries = discovery.sitemap_entries(NEWS_SITEMAP, "https://n.example/")
+    assert kind == "urlset"
+    assert [e.url for e in entries] == ["https://n.example/e", "https://n.example/f"]
+    assert entries[0].date == "2026-11-02T10:00:00+01:00"  # not the later lastmod
+    assert entries[1].date is None
+
+
+def test_gzipped_sitemap_is_read():
+    # robots.txt often names sitemap.xml.gz, served as a file, not Content-Encoding
+    kind, entries = discovery.sitemap_entries(gzip.compress(INDEX), "https://n.example/")
+    assert kind == "sitemapindex" and entries[0].url == "https://n.example/s1.xml"
+    assert discovery.sitemap_entries(b"\x1f\x8b\x08garbage", "https://n.example/") == ("", [])
+
+
+def test_feed_entry_links_and_dates():
+    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom"><link rel="self" href="/atom"/>
+    <entry><link rel="enclosure" href="/g.mp3"/><link href="/g"/>
+    <published>2026-11-01T09:00:00Z</published><updated>2026-11-03T09:00:00Z</updated></entry>
+    </feed>"""
+    (entry,) = discovery.feed_entries(atom, "https://n.example/atom")
+    assert entry == discovery.Entry("https://n.example/g", "2026-11-01T09:00:00Z")
+    rss = b"""<rss><channel><item><guid isPermaLink="false">tag:n.example,1</guid></item>
+    <item><guid>https://n.example/h</guid><dc:date xmlns:dc="http://purl.org/dc/elements/1.1/"
+    >2026-11-04</dc:date></item></channel></rss>"""
+    assert list(discovery.feed_entries(rss, "https://n.example/")) == [
+        discovery.Entry("https://n.example/h", "2026-11-04")
+    ]
+
+
+def test_entry_date_formats():
+    assert discovery.entry_date("Mon, 02 Nov 2026 10:00:00 GMT") == date(2026, 11, 2)
+    assert discovery.entry_date("2026-11-02T23:30:00Z") == date(2026, 11, 2)
+    assert discovery.entry_date("2026-11-02T10:00:00+01:00") == date(2026, 11, 2)
+    assert discovery.entry_date("2026-11-02") == date(2026, 11, 2)
+    assert discovery.entry_date("yesterday") is None
+    assert discovery.entry_date(None) is None
+
+
+def test_tracking_parameters_and_article_keys():
+    url = "https://n.example/a?id=7&utm_source=x&utm_medium=y&fbclid=z#comments"
+    assert strip_tracking(url) == "https://n.example/a?id=7"
+    assert strip_tracking("https://n.example/a?gclid=1") == "https://n.example/a"
+    same = {
+        article_key("https://n.example/a?id=7"),
+        article_key("HTTPS://N.EXAMPLE:443/a?id=7&utm_campaign=c"),
+        article_key("https://n.example/a?id=7&fbclid=z"),
+    }
+    assert len(same) == 1
+    assert article_key("https://n.example/a?id=8") not in same
+
+
+def test_crawl_delay_is_a_floor_under_scrapy_jitter():
+    from scrapy.core.downloader import Slot
+
+    slot = Slot(concurrency=4, delay=0.0, jitter=0.5)  # Scrapy's default jitter
+    hold_delay(slot, 1.0)
+    assert min(slot.download_delay() for _ in range(200)) >= 1.0
+    slot = Slot(concurrency=4, delay=3.0, jitter=0.5)  # DOWNLOAD_DELAY above Crawl-delay
+    hold_delay(slot, 2.0)
+    waits = [slot.download_delay() for _ in range(200)]
+    assert min(waits) >= 2.0 - 1e-9 and max(waits) > 3.0
+    slot.delay = 0.5  # AutoThrottle lowered it on a fast response
+    hold_delay(slot, 2.0)
+    assert slot.delay == 2.0 and min(slot.download_delay() for _ in range(50)) >= 2.0
