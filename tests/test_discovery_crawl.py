@@ -266,7 +266,9 @@ def test_crawl_delay_spaces_requests_to_the_host(polite):
     hits = [h for h in polite.server.hits if h.path != "/robots.txt"]
     assert sorted(h.path for h in hits) == sorted(POLITE)
     gaps = [b.at - a.at for a, b in zip(hits, hits[1:], strict=False)]
-    assert min(gaps) >= 0.9, gaps  # as the server saw them; Crawl-delay is 1 s
+    # Crawl-delay is 1 s; the gaps are as the server saw them, so allow for a request
+    # that reached it late: none much shorter, and together at least ~1 s each.
+    assert min(gaps) >= 0.8 and sum(gaps) >= 0.95 * len(gaps), gaps
     netloc = polite.server.base_url.removeprefix("http://")
     assert polite.stat(f"newsarchive/crawl_delay/{netloc}") == 1
     assert len(polite.by_url()) == len(POLITE) - 1
