@@ -163,29 +163,42 @@ def classify(paragraph: str, rules: Rules | None = None) -> str | None:
     notice), ``"promo"`` (any other promo, teaser, label or call to action).
     """
     rules = rules or default_rules()
+    longest = max(rules.prefix_max_chars, rules.exact_max_chars, rules.promo_max_chars)
+    if len(paragraph) > 2 * longest:
+        return None  # a long paragraph: no rule applies (spared the normalising)
     text = _normalize(paragraph)
     if not text:
         return None
-    core = _TRAIL_RE.sub("", _LEAD_RE.sub("", text))
-    if not core:
-        return "promo"  # bullets or punctuation only
-    short = len(text) <= rules.prefix_max_chars
-    if len(core) <= rules.exact_max_chars and rules.section and rules.section.fullmatch(core):
-        return "section"
-    if short and rules.paywall and rules.paywall.search(text):
-        return "paywall"
-    if rules.exact and len(core) <= rules.exact_max_chars and rules.exact.fullmatch(core):
-        return "promo"
-    if short:
-        if rules.prefix and rules.prefix.match(core):
-            return "promo"
-        if rules.raw and rules.raw.search(text):
-            return "promo"
+    if len(text) <= max(rules.prefix_max_chars, rules.exact_max_chars):
+        kind = _classify_short(text, rules)
+        if kind:
+            return kind
     if len(text) <= rules.promo_max_chars and rules.cta_any and rules.cta_any.search(text):
         sentences = [_LEAD_RE.sub("", s) for s in _SENTENCE_RE.split(text)]
         sentences = [s for s in sentences if s]
         hits = sum(1 for s in sentences if _is_cta(s, rules))
         if hits and hits / len(sentences) >= rules.promo_min_share:
+            return "promo"
+    return None
+
+
+def _classify_short(text: str, rules: Rules) -> str | None:
+    """The label-like rules, for a normalised paragraph short enough for them."""
+    core = _TRAIL_RE.sub("", _LEAD_RE.sub("", text))
+    if not core:
+        return "promo"  # bullets or punctuation only
+    short = len(text) <= rules.prefix_max_chars
+    exact = len(core) <= rules.exact_max_chars
+    if exact and rules.section and rules.section.fullmatch(core):
+        return "section"
+    if short and rules.paywall and rules.paywall.search(text):
+        return "paywall"
+    if exact and rules.exact and rules.exact.fullmatch(core):
+        return "promo"
+    if short:
+        if rules.prefix and rules.prefix.match(core):
+            return "promo"
+        if rules.raw and rules.raw.search(text):
             return "promo"
     return None
 
