@@ -299,7 +299,13 @@ def reextract(
             if isinstance(result, Discarded):
                 outcome.discarded[result.reason] += 1
                 continue
-            writer.write(build_record(_capture(response, known, site, session.crawl_id), result))
+            old = known.get(response.location.record_id, {})
+            capture = _capture(response, known, site, session.crawl_id)
+            writer.write(
+                build_record(
+                    capture, result, old.get("version", 1), old.get("previous_id")
+                )
+            )
             outcome.articles += 1
 
     errors = session.close_writers()
