@@ -52,6 +52,9 @@ class ShardWriter:
             shard = self._start(*partition)
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
         shard.stream.write(line.encode("utf-8"))
+        # Whole records reach the OS (a few bytes each): a killed crawl's open shard
+        # still holds every record written, for the spool recovery to keep.
+        shard.stream.flush()
         shard.records += 1
         self.records_written += 1
         if shard.records >= self.max_records:
