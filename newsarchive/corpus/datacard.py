@@ -16,7 +16,7 @@ from importlib import metadata
 from typing import Any
 
 FORMAT = "newsarchive-datacard/1"
-_SOFTWARE = ("newsarchive", "pyarrow", "datasketch", "numpy", "warcio")
+_SOFTWARE = ("newsarchive", "pyarrow", "numpy", "warcio")
 
 TERMS_NOTE = (
     "The texts in this export were published by the sites listed above and remain "

@@ -7,16 +7,21 @@ numbers per record, never the records:
 
 - exact: 8 bytes of the content hash, two 8-byte dates (published, fetched) and a
   4-byte id check (about 28 bytes per record; sorting briefly doubles it);
-- near: the same, plus one 8-byte hash per LSH band (``b`` bands, 32 at the default
+- near: the same, plus one 4-byte hash per LSH band (``b`` bands, 32 at the default
   threshold 0.5 and 128 permutations), an 8-byte cluster link and a flag, so about
-  300 bytes per record in memory, and
+  170 bytes per record in memory, and
   the MinHash signature (4 bytes × permutations) in a temporary file read back only
   for candidate pairs.
 
-MinHash signatures come from datasketch; banding, candidate grouping and clustering
-are done here over numpy arrays because datasketch's in-memory LSH index keeps Python
-objects per band per record (hundreds of bytes each), which does not stay flat.
-Near copies form clusters (union-find over candidate pairs whose estimated Jaccard
+MinHash and LSH banding are written here over numpy rather than taken from
+datasketch, for memory: importing datasketch pulls in scipy (about 60 MB of resident
+memory before any record), its MinHash hashes each shingle with one Python call, and
+its in-memory LSH index keeps Python objects per band per record. The scheme is close
+to datasketch's ``affine32`` one: 32-bit shingle hashes (word hashes combined and
+mixed in numpy), ``a·h + b mod 2^32`` permutations with odd ``a`` followed by
+murmur3's 32-bit finaliser, the minimum per permutation; bands and rows are chosen
+the way datasketch's ``MinHashLSH`` does, with false negatives weighted 0.9. Near
+copies form clusters (union-find over candidate pairs whose estimated Jaccard
 similarity of word shingles reaches the threshold); the earliest record of each
 cluster is kept.
 """
@@ -69,25 +74,81 @@ class DedupeOptions:
         }
         if self.mode == "near":
             described.update(
-                method="MinHash LSH (datasketch MinHash, blake2b 32-bit shingle hashes)",
+                method="MinHash LSH (affine32 permutations, numpy)",
                 threshold=self.threshold,
                 shingle_words=self.shingle, num_perm=self.num_perm, seed=self.seed,
             )
         return described
 
 
-def shingles(text: str, size: int) -> set[bytes]:
-    words = _WORD.findall(text.lower())
-    if not words:
-        return set()
-    if len(words) <= size:
-        return {" ".join(words).encode()}
-    return {" ".join(words[i : i + size]).encode() for i in range(len(words) - size + 1)}
+# Odd 64-bit multipliers combining the words of a shingle (position matters).
+_COMBINE = np.array(
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
+     0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB, 0xBF58476D1CE4E5B9],
+    dtype=np.uint64,
+)
 
 
-def _hash32(shingle: bytes) -> int:
-    """32-bit shingle hash for MinHash: blake2b is ~2x faster here than datasketch's sha1."""
-    return int.from_bytes(hashlib.blake2b(shingle, digest_size=4).digest(), "little")
+class MinHasher:
+    """MinHash signatures of texts' word shingles, vectorised with numpy."""
+
+    def __init__(self, num_perm: int, shingle: int, seed: int) -> None:
+        if shingle > len(_COMBINE):
+            raise ConfigError(f"shingles of at most {len(_COMBINE)} words")
+        rng = np.random.default_rng(seed)
+        self.a = (rng.integers(0, 1 << 31, num_perm, dtype=np.uint64) * 2 + 1).astype(np.uint32)
+        self.b = rng.integers(0, 1 << 32, num_perm, dtype=np.uint64).astype(np.uint32)
+        self.shingle = shingle
+
+    def shingle_hashes(self, text: str) -> np.ndarray:
+        """Distinct 32-bit hashes of the text's ``shingle``-word shingles (lowercased)."""
+        words = _WORD.findall(text.lower())
+        if not words:
+            return np.zeros(0, dtype=np.uint32)
+        ids = np.fromiter(
+            (zlib.crc32(w.encode()) for w in words), dtype=np.uint64, count=len(words)
+        )
+        size = min(self.shingle, len(ids))
+        count = len(ids) - size + 1
+        mixed = np.zeros(count, dtype=np.uint64)
+        for j in range(size):
+            mixed += ids[j : j + count] * _COMBINE[j]
+        mixed ^= mixed >> np.uint64(33)  # murmur3's 64-bit finaliser
+        mixed *= np.uint64(0xFF51AFD7ED558CCD)
+        mixed ^= mixed >> np.uint64(33)
+        return np.unique((mixed >> np.uint64(32)).astype(np.uint32))
+
+    def signature(self, text: str) -> np.ndarray | None:
+        """The MinHash signature, or None for a text without words."""
+        hashes = self.shingle_hashes(text)
+        if not len(hashes):
+            return None
+        # An affine map mod 2^32 alone is a poor min-wise permutation (neighbouring
+        # permutations' minima correlate); murmur3's 32-bit finaliser after it, itself a
+        # bijection, makes the minima behave (estimates match true Jaccard).
+        values = hashes[:, None] * self.a[None, :] + self.b[None, :]
+        values ^= values >> np.uint32(16)
+        values *= np.uint32(0x85EBCA6B)
+        values ^= values >> np.uint32(13)
+        values *= np.uint32(0xC2B2AE35)
+        values ^= values >> np.uint32(16)
+        return values.min(axis=0)
+
+
+def lsh_bands(threshold: float, num_perm: int, fp_weight: float = 0.1) -> tuple[int, int]:
+    """Bands and rows minimising weighted false positive + false negative probability."""
+    grid = np.linspace(0.0, 1.0, 1001)
+    best, chosen = float("inf"), (1, num_perm)
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            caught = 1.0 - (1.0 - grid**rows) ** bands
+            low, high = grid <= threshold, grid >= threshold
+            false_pos = np.trapezoid(caught[low], grid[low])
+            false_neg = np.trapezoid(1.0 - caught[high], grid[high])
+            error = fp_weight * false_pos + (1.0 - fp_weight) * false_neg
+            if error < best:
+                best, chosen = error, (bands, rows)
+    return chosen
 
 
 def _id_check(record: dict[str, Any]) -> int:
@@ -152,20 +213,17 @@ class Planner:
         self._dates = array("q")
         self._fetched = array("q")
         self._checks = array("I")
-        self._bands = array("Q")
+        self._bands = array("I")
         self._shingled = array("b")
         self._sig_file: Any = None
         if options.mode == "near":
-            from datasketch import MinHash, MinHashLSH
-
             # Bands chosen for recall (false negatives weigh 0.9): every candidate pair is
             # verified against the threshold afterwards, so false positives cost little.
-            lsh = MinHashLSH(
-                threshold=options.threshold, num_perm=options.num_perm, weights=(0.1, 0.9)
-            )
-            self.bands, self.rows = int(lsh.b), int(lsh.r)
-            self._template = MinHash(num_perm=options.num_perm, seed=options.seed)
-            self._minhash = MinHash
+            self.bands, self.rows = lsh_bands(options.threshold, options.num_perm)
+            self._hasher = MinHasher(options.num_perm, options.shingle, options.seed)
+            rng = np.random.default_rng(options.seed + 1)
+            self._row_mult = rng.integers(0, 1 << 63, self.rows, dtype=np.uint64) * np.uint64(2)
+            self._row_mult += np.uint64(1)
             self._sig_file = tempfile.TemporaryFile(dir=tmpdir, prefix="newsarchive-minhash-")
 
     def add(self, record: dict[str, Any]) -> None:
@@ -183,20 +241,18 @@ class Planner:
             self._add_signature(str(record.get("text") or ""))
 
     def _add_signature(self, text: str) -> None:
-        opts = self.options
-        grams = shingles(text, opts.shingle)
-        mh = self._minhash(
-            num_perm=opts.num_perm, seed=opts.seed, permutations=self._template.permutations,
-            scheme=self._template.scheme, hashfunc=_hash32,
-        )
-        if grams:
-            mh.update_batch(list(grams))
-        sig = np.asarray(mh.hashvalues, dtype=np.uint32)
+        sig = self._hasher.signature(text)
+        self._shingled.append(0 if sig is None else 1)
+        if sig is None:
+            sig = np.full(self.options.num_perm, 0xFFFFFFFF, dtype=np.uint32)
         self._sig_file.write(sig.tobytes())
-        for band in range(self.bands):
-            chunk = sig[band * self.rows : (band + 1) * self.rows].tobytes()
-            self._bands.append(int.from_bytes(hashlib.blake2b(chunk, digest_size=8).digest()))
-        self._shingled.append(1 if grams else 0)
+        # One 32-bit hash per band of rows (a band matches when all its rows do).
+        rows = sig[: self.bands * self.rows].reshape(self.bands, self.rows).astype(np.uint64)
+        mixed = (rows * self._row_mult).sum(axis=1, dtype=np.uint64)
+        mixed ^= mixed >> np.uint64(31)
+        mixed *= np.uint64(0xBF58476D1CE4E5B9)
+        mixed ^= mixed >> np.uint64(29)
+        self._bands.extend((mixed >> np.uint64(32)).astype(np.uint32).tolist())
 
     def _signature(self, ordinal: int) -> np.ndarray:
         size = self.options.num_perm * 4
@@ -267,9 +323,9 @@ class Planner:
             else:
                 group_first = sorted_ords[pos]
         bands = (
-            np.frombuffer(self._bands, dtype=np.uint64).reshape(n, self.bands)
+            np.frombuffer(self._bands, dtype=np.uint32).reshape(n, self.bands)
             if n
-            else np.zeros((0, self.bands), np.uint64)
+            else np.zeros((0, self.bands), np.uint32)
         )
         shingled = np.frombuffer(self._shingled, dtype=np.int8).astype(bool) if n else None
         verified: dict[tuple[int, int], bool] = {}
