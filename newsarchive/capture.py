@@ -22,7 +22,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 from twisted.python.threadpool import ThreadPool
 
-from newsarchive import __version__, cdxj
+from newsarchive import __version__, cdxj, layout
 from newsarchive.incremental import prior_of
 from newsarchive.items import PageMetadata
 from newsarchive.politeness import user_agent
@@ -134,6 +134,7 @@ class WarcCaptureMiddleware:
             max_size=config.warc_max_size,
             gzip_level=config.warc_gzip_level,
             warcinfo={k: v for k, v in info.items() if v},
+            host=config.worker_id or layout.hostname(),  # a worker's name, several machines
         )
 
         writer = RollingWarcWriter(options, on_close=lambda *args: publish_warc(session, *args))

@@ -40,6 +40,8 @@ class Config:
     max_age_days: int
     max_error_rate: float
     summary_file: str
+    # several machines: names this process in file keys (newsarchive.workers sets it)
+    worker_id: str = ""
 
     @classmethod
     def from_settings(cls, settings: Any) -> Config:
@@ -91,6 +93,15 @@ class Config:
         if sites_file and not Path(sites_file).is_file():
             raise ConfigError(f"NEWSARCHIVE_SITES: no such registry file: {sites_file}")
         crawl_id = str(settings.get("NEWSARCHIVE_CRAWL_ID") or "")
+        def worker_id(settings: Any) -> str:
+            value = str(settings.get("NEWSARCHIVE_WORKER_ID") or "")
+            if value and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", value):
+                raise ConfigError(
+                    "NEWSARCHIVE_WORKER_ID must be letters, digits, '-', '_' or '.' "
+                    f"(at most 64), got {value!r}"
+                )
+            return value
+
         if crawl_id and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", crawl_id):
             raise ConfigError(
                 "NEWSARCHIVE_CRAWL_ID must be letters, digits, '-', '_' or '.', "
@@ -116,6 +127,7 @@ class Config:
             max_age_days=integer("NEWSARCHIVE_MAX_AGE_DAYS", 0),
             max_error_rate=fraction("NEWSARCHIVE_MAX_ERROR_RATE"),
             summary_file=str(settings.get("NEWSARCHIVE_SUMMARY_FILE") or ""),
+            worker_id=worker_id(settings),
             s3=S3Options(
                 endpoint_url=str(settings.get("NEWSARCHIVE_S3_ENDPOINT_URL") or "") or None,
                 region=str(settings.get("NEWSARCHIVE_S3_REGION") or "") or None,

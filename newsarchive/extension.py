@@ -15,7 +15,7 @@ from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 
-from newsarchive import runsummary
+from newsarchive import runsummary, workers
 from newsarchive.errors import StorageError
 from newsarchive.outcome import judge
 from newsarchive.session import CrawlSession
@@ -77,9 +77,16 @@ class ArchiveExtension:
         session = self.session
         pool = reactor.getThreadPool()
         stats = self.crawler.stats
+        worker = workers.coordinator(self.crawler)  # None on one machine
+        # Several machines: each worker records its part, the last writes the manifest.
+        write_manifest = session.write_manifest if worker is None else worker.write_manifest
+
         def close_all() -> list[BaseException]:
             errors = session.close_writers()
-            session.publish_state()
+            if worker is None:
+                session.publish_state()
+            else:  # the last worker merges every worker's state updates
+                worker.record_state()
             return errors + session.wait_published()
 
         errors = await maybe_deferred_to_future(
@@ -97,7 +104,7 @@ class ArchiveExtension:
         counts = counts_from_stats(stats.get_stats())
         try:
             key = await maybe_deferred_to_future(
-                threads.deferToThreadPool(reactor, pool, session.write_manifest, crawl, counts)
+                threads.deferToThreadPool(reactor, pool, write_manifest, crawl, counts)
             )
         except StorageError as e:
             stats.set_value("newsarchive/storage_errors", len(session.failed) or 1)
@@ -107,7 +114,8 @@ class ArchiveExtension:
             session.shutdown()
         if errors:
             stats.set_value("newsarchive/storage_errors", len(errors))
-        outcome = judge(stats.get_stats(), session.config.max_error_rate, reason)
+        judged = stats.get_stats() if worker is None else worker.crawl_stats(stats.get_stats())
+        outcome = judge(judged, session.config.max_error_rate, reason)
         stats.set_value("newsarchive/exit_status", outcome.status)
         for reason in outcome.reasons:
             logger.error("crawl %s: %s", session.crawl_id, reason)

@@ -33,8 +33,10 @@ def warc_key(crawl_id: str, prefix: str, started: datetime, serial: int, host: s
     return f"warc/{crawl_id}/{prefix}-{started:%Y%m%d%H%M%S}-{serial:05d}-{host}.warc.gz"
 
 
-def text_key(site: str, date: str, crawl_id: str, serial: int) -> str:
-    return f"text/site={safe_name(site)}/date={date}/{crawl_id}-{serial:05d}.jsonl.gz"
+def text_key(site: str, date: str, crawl_id: str, serial: int, worker: str = "") -> str:
+    """A shard's key; ``worker`` (several machines) keeps workers' shards apart."""
+    name = f"{crawl_id}-{worker}" if worker else crawl_id
+    return f"text/site={safe_name(site)}/date={date}/{name}-{serial:05d}.jsonl.gz"
 
 
 def manifest_key(crawl_id: str) -> str:

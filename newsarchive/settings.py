@@ -71,6 +71,14 @@ NEWSARCHIVE_INCREMENTAL = True  # conditional requests and revisits for known ar
 NEWSARCHIVE_MAX_AGE_DAYS = 0  # skip articles published longer ago; 0 = no limit
 NEWSARCHIVE_MAX_ERROR_RATE = 0.2  # share of failed fetches above which the exit status is 4
 NEWSARCHIVE_SUMMARY_FILE = ""  # Markdown run summary; empty = <spool>/summaries/<crawl>.md
+# Several machines (README "Several machines"): a Redis URL switches the crawl to a
+# shared frontier (scrapy-redis); empty = one machine, Scrapy's own scheduler.
+NEWSARCHIVE_REDIS_URL = ""
+NEWSARCHIVE_REDIS_DUPEFILTER = "set"  # set (exact, grows with URLs) or bloom (fixed size)
+NEWSARCHIVE_REDIS_BLOOM_CAPACITY = 10_000_000  # URLs the Bloom filter is sized for
+NEWSARCHIVE_REDIS_BLOOM_ERROR_RATE = 0.0001  # share of new URLs wrongly taken for seen
+NEWSARCHIVE_WORKER_ID = ""  # names this worker's files and spool; empty = <host>-<pid>
+NEWSARCHIVE_WORKER_TIMEOUT = 30  # seconds without a heartbeat before a worker counts as dead
 NEWSARCHIVE_UPLOAD_QUEUE = 4  # closed files waiting for storage before writers wait
 # S3-compatible storage (s3:// archives). boto3's credential chain and the standard
 # AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 / AWS_REGION variables apply; these add to them.

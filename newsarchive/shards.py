@@ -27,7 +27,8 @@ class _OpenShard:
 class ShardWriter:
     """Appends records to one open shard per (site, date), rolling at max_records.
 
-    ``on_close(path, key, records)`` receives every finished shard.
+    ``on_close(path, key, records)`` receives every finished shard; ``worker`` names
+    the writer in shard keys when several workers write one crawl.
     """
 
     def __init__(
@@ -36,8 +37,10 @@ class ShardWriter:
         spool: Path,
         max_records: int,
         on_close: Callable[[Path, str, int], None],
+        worker: str = "",
     ) -> None:
         self.crawl_id = crawl_id
+        self.worker = worker
         self.spool = spool
         self.max_records = max_records
         self.on_close = on_close
@@ -62,7 +65,7 @@ class ShardWriter:
 
     def _start(self, site: str, date: str) -> _OpenShard:
         self._serial += 1
-        key = layout.text_key(site, date, self.crawl_id, self._serial)
+        key = layout.text_key(site, date, self.crawl_id, self._serial, self.worker)
         path = self.spool.joinpath(*key.split("/"))
         path.parent.mkdir(parents=True, exist_ok=True)
         # mtime=0: the same records give the same bytes, whatever the clock says.

@@ -32,7 +32,8 @@ class TextShardPipeline:
             session.publish(path, key, "text", records, wait_for_slot=False)
 
         writer = ShardWriter(
-            session.crawl_id, session.spool, session.config.shard_max_records, on_close
+            session.crawl_id, session.spool, session.config.shard_max_records, on_close,
+            worker=session.config.worker_id,
         )
         session.add_closer(writer.close)
         return cls(session, writer, crawler.stats)

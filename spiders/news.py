@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import Response, TextResponse
 
-from newsarchive import discovery
+from newsarchive import discovery, workers
 from newsarchive.capture import is_unchanged, page_metadata, warc_location
 from newsarchive.classify import is_article, matches_any
 from newsarchive.config import Config
@@ -67,18 +67,20 @@ class NewsSpider(scrapy.Spider):
         self.allowed_domains = list(site.allowed_hosts)
         if site.crawl_delay is not None:
             self.download_delay = site.crawl_delay
-        self._articles_seen: set[str] = set()
+        self._articles_seen = workers.LocalClaims()  # shared in Redis on several machines
         self._robots_read: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
         site = resolve_site(crawler.settings, kwargs.pop("site", None), kwargs.pop("url", None))
+        workers.join(crawler, site)  # NEWSARCHIVE_REDIS_URL: one worker of a shared crawl
         session = CrawlSession.from_crawler(crawler)
         since = resolve_since(kwargs.pop("since", None), session.config.max_age_days)
         session.since = since
         session.load_state(site.name)
         spider = cls(site, session, since, *args, **kwargs)
         spider._set_crawler(crawler)
+        spider._articles_seen = workers.article_claims(crawler)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -147,10 +149,9 @@ class NewsSpider(scrapy.Spider):
             return None  # unchanged: stored as a revisit, no new text
         canonical = discovery.canonical_url(response, response.url)
         keys = {article_key(canonical or response.url), article_key(response.url)}
-        if keys & self._articles_seen:
+        if not self._articles_seen.claim(keys):
             self.crawler.stats.inc_value("newsarchive/duplicate_urls")
             return None
-        self._articles_seen |= keys
         header = response.headers.get
         capture = Capture(
             url=response.url,

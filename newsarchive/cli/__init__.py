@@ -56,5 +56,10 @@ def _register() -> None:
 
     main.add_command(reextract.command)
 
+    from newsarchive.cli import enqueue, finalize  # several machines, one Redis
+
+    for module in (enqueue, finalize):
+        main.add_command(module.command)
+
 
 _register()

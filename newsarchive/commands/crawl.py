@@ -12,6 +12,7 @@ import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
+from newsarchive import frontier
 from newsarchive.config import Config
 from newsarchive.errors import ConfigError, NewsarchiveError
 from newsarchive.storage import open_store
@@ -57,4 +58,5 @@ def preflight(settings: object, spargs: dict[str, str]) -> None:
         )
     resolve_site(settings, spargs.get("site"), spargs.get("url"))
     resolve_since(spargs.get("since"), config.max_age_days)
+    frontier.check(settings)  # NEWSARCHIVE_REDIS_URL: reachable before anything starts
     open_store(config.archive, config.s3).check_writable()

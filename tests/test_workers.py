@@ -1,0 +1,271 @@
+"""Several workers, one Redis: real `scrapy crawl news` processes and a real redis-server.
+
+The redis-server runs on a free loopback port, started and stopped here; the workers
+crawl the sample site into one folder archive, as users run them on several machines.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from newsarchive import frontier
+from newsarchive.frontier import BloomDupeFilter, CrawlKeys, FrontierConfig, Membership
+from newsarchive.salvage import salvage
+from newsarchive.workers import RedisClaims
+from tests.helpers import ROOT, scrapy_crawl
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    """A real redis-server on 127.0.0.1 (no persistence), for this module's tests."""
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is missing: apt-get install redis-server (.ci/run does)"
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+         "no", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    else:
+        process.kill()
+        pytest.fail("redis-server did not start")
+    yield url
+    client.close()
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture
+def server(redis_url):
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+def worker(archive: Path, base_url: str, redis_url: str, crawl_id: str, *extra: str,
+           log: Path) -> subprocess.Popen:
+    """Start one `scrapy crawl news` worker (default worker id: host-pid)."""
+    env = {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"url={base_url}/",
+         "-s", f"NEWSARCHIVE_ARCHIVE={archive}", "-s", f"NEWSARCHIVE_REDIS_URL={redis_url}",
+         "-s", f"NEWSARCHIVE_CRAWL_ID={crawl_id}", "-s", "NEWSARCHIVE_EXTRACT_WORKERS=1",
+         "-s", "NEWSARCHIVE_WORKER_TIMEOUT=3", "-s", "AUTOTHROTTLE_ENABLED=false", *extra],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(log, "w"),
+    )
+
+
+def finish(process: subprocess.Popen, log: Path) -> None:
+    assert process.wait(240) == 0, log.read_text()[-3000:]
+
+
+def text_records(archive: Path, manifest: dict) -> list[dict]:
+    records = []
+    for f in manifest["files"]:
+        if f["kind"] == "text":
+            data = gzip.decompress((archive / f["key"]).read_bytes())
+            records += [json.loads(line) for line in data.splitlines()]
+    return records
+
+
+def response_urls(archive: Path, manifest: dict) -> Counter:
+    urls: Counter = Counter()
+    for f in manifest["files"]:
+        if f["kind"] == "warc":
+            with open(archive / f["key"], "rb") as stream:
+                for record in ArchiveIterator(stream):
+                    if record.rec_type == "response":
+                        urls[record.rec_headers.get_header("WARC-Target-URI")] += 1
+    return urls
+
+
+def archive_files(archive: Path) -> set[str]:
+    return {
+        p.relative_to(archive).as_posix() for p in archive.rglob("*")
+        if p.is_file() and not p.relative_to(archive).as_posix().startswith((".spool", "crawls"))
+    }
+
+
+def test_three_workers_share_one_crawl(crawl, sample_site, redis_url, server, tmp_path):
+    archive = tmp_path / "archive"
+    logs = [tmp_path / f"worker{i}.log" for i in range(3)]
+    workers = [worker(archive, sample_site.base_url, redis_url, "shared", log=log)
+               for log in logs]
+    for process, log in zip(workers, logs, strict=True):
+        finish(process, log)
+
+    (manifest_path,) = (archive / "crawls").glob("*.json")  # one manifest, written last
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["crawl_id"] == "shared"
+    assert len(manifest["crawl"]["workers"]) == 3
+    assert {w["status"] for w in manifest["crawl"]["workers"]} == {"done"}
+    listed = {f["key"] for f in manifest["files"]}
+    assert listed == archive_files(archive)  # every worker's files, nothing unlisted
+    assert {f["kind"] for f in manifest["files"]} >= {"warc", "cdxj", "text", "state"}
+
+    single = text_records(crawl.archive, crawl.manifest)
+    records = text_records(archive, manifest)
+    assert sorted(r["url"] for r in records) == sorted(r["url"] for r in single)
+    fetched = response_urls(archive, manifest)
+    assert {url: fetched[url] for url in {r["url"] for r in single}} == {
+        r["url"]: 1 for r in single
+    }  # every article fetched by exactly one worker
+    assert manifest["counts"]["articles"] == len(single)
+    assert not server.keys("newsarchive:shared:*")  # the crawl's Redis keys are gone
+
+
+def test_a_killed_worker_loses_nothing(crawl, sample_site, redis_url, server, tmp_path):
+    archive = tmp_path / "archive"
+    spools = archive / ".spool" / "workers"
+    slow = ("-s", "DOWNLOAD_DELAY=0.3")
+    logs = [tmp_path / f"worker{i}.log" for i in range(3)]
+    workers = [worker(archive, sample_site.base_url, redis_url, "killed", *slow, log=log)
+               for log in logs]
+    # Kill a worker once it has text records in an open shard: mid-crawl, files open.
+    deadline = time.monotonic() + 120
+    victim = None
+    while victim is None and time.monotonic() < deadline:
+        for process in workers:
+            shards = list(spools.glob(f"*-{process.pid}/text/*/*/*.jsonl.gz"))
+            if shards and shards[0].stat().st_size > 100 and process.poll() is None:
+                victim = process
+                break
+        time.sleep(0.05)
+    assert victim is not None, "no worker wrote text"
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    for process, log in zip(workers, logs, strict=True):
+        if process is not victim:
+            finish(process, log)
+    assert not (archive / "crawls").exists()  # the crawl waits for the killed worker
+    assert "stopped without finishing" in "".join(log.read_text() for log in logs)
+
+    log = tmp_path / "restarted.log"
+    finish(worker(archive, sample_site.base_url, redis_url, "killed", log=log), log)
+    assert "recovered worker" in log.read_text()
+    (manifest_path,) = (archive / "crawls").glob("*.json")
+    manifest = json.loads(manifest_path.read_text())
+    statuses = Counter(w["status"] for w in manifest["crawl"]["workers"])
+    assert statuses == {"done": 3, "adopted": 1}
+    assert {f["key"] for f in manifest["files"]} == archive_files(archive)
+
+    single = sorted(r["url"] for r in text_records(crawl.archive, crawl.manifest))
+    urls = [r["url"] for r in text_records(archive, manifest)]
+    assert sorted(urls) == single  # every article archived, none twice
+    state = gzip.decompress(next(
+        (archive / f["key"]).read_bytes() for f in manifest["files"] if f["kind"] == "state"
+    )).splitlines()
+    assert len(state) == len(single)  # the next run knows every article
+
+
+def test_unreachable_redis_stops_before_crawling(sample_site, tmp_path):
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    process = scrapy_crawl(
+        "-a", f"url={sample_site.base_url}/", "-s", f"NEWSARCHIVE_ARCHIVE={tmp_path / 'a'}",
+        "-s", f"NEWSARCHIVE_REDIS_URL={url}", timeout=60,
+    )
+    assert process.returncode == 2
+    assert process.stderr.startswith(f"newsarchive: error: cannot reach Redis at {url} ")
+    assert "Spider opened" not in process.stderr
+
+
+def test_bad_frontier_settings_are_named():
+    from newsarchive.errors import ConfigError
+
+    for settings, name in [
+        ({"NEWSARCHIVE_REDIS_URL": "http://x"}, "NEWSARCHIVE_REDIS_URL"),
+        ({"NEWSARCHIVE_REDIS_URL": "redis://x", "NEWSARCHIVE_REDIS_DUPEFILTER": "x"},
+         "NEWSARCHIVE_REDIS_DUPEFILTER"),
+        ({"NEWSARCHIVE_REDIS_URL": "redis://x", "NEWSARCHIVE_REDIS_BLOOM_CAPACITY": "10e12"},
+         "NEWSARCHIVE_REDIS_BLOOM_CAPACITY"),
+    ]:
+        with pytest.raises(ConfigError, match=name):
+            FrontierConfig.from_settings(settings)
+    assert FrontierConfig.from_settings({}) is None
+    assert frontier.redact("redis://u:secret@h:1/0") == "redis://u:***@h:1/0"
+
+
+def test_bloom_dupefilter_is_atomic_and_sized(server):
+    from scrapy import Request
+
+    member = Membership(
+        FrontierConfig("redis://", dupefilter="bloom", bloom_capacity=1000,
+                       bloom_error_rate=0.001),
+        server, CrawlKeys("bloom-test"), "w",
+    )
+    first = frontier.build_dupefilter(member)
+    second = frontier.build_dupefilter(member)  # another worker
+    assert isinstance(first, BloomDupeFilter) and (first.bits, first.hashes) == (14378, 10)
+    urls = [f"https://example.org/{i}" for i in range(1000)]
+    assert sum(not first.request_seen(Request(u)) for u in urls) >= 995
+    assert all(second.request_seen(Request(u)) for u in urls)
+    assert server.strlen(member.keys.dupefilter) <= first.bits // 8 + 1
+    server.delete(member.keys.dupefilter)
+
+
+def test_article_claims_are_shared(server):
+    keys = CrawlKeys("claims-test")
+    config = FrontierConfig("redis://")
+    a = RedisClaims(Membership(config, server, keys, "a"))
+    b = RedisClaims(Membership(config, server, keys, "b"))
+    assert a.claim({"x", "y"})
+    assert not b.claim({"y", "z"})  # one of its keys is a's
+    assert b.claim({"z"})
+    assert server.hgetall(keys.claims) == {b"x": b"a", b"y": b"a", b"z": b"b"}
+    server.delete(keys.claims)
+
+
+def test_salvage_keeps_whole_records(tmp_path):
+    from newsarchive.shards import ShardWriter
+
+    folder = tmp_path / "spool"
+    writer = ShardWriter("c", folder, 100, lambda *a: None, worker="w")
+    for i in range(3):
+        writer.write({"site": "s", "fetched_at": "2026-01-01T00:00:00Z", "n": i})
+    (shard,) = folder.glob("text/*/*/*.jsonl.gz")  # open, never closed: as if killed
+    warc = folder / "warc" / "c" / "x.warc.gz"
+    warc.parent.mkdir(parents=True)
+    record = (b"WARC/1.1\r\nWARC-Type: resource\r\nWARC-Target-URI: http://e.org/\r\n"
+              b"WARC-Date: 2026-01-01T00:00:00Z\r\nWARC-Record-ID: <urn:uuid:1>\r\n"
+              b"Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi\r\n\r\n")
+    whole = gzip.compress(record)
+    warc.write_bytes(whole * 2 + whole[:20])  # the third record cut short
+    found = salvage(folder, "c")
+    assert [r["n"] for r in found.texts] == [0, 1, 2]
+    assert gzip.decompress(shard.read_bytes()).count(b"\n") == 3  # whole gzip again
+    assert warc.stat().st_size == 2 * len(whole) and found.cut_bytes == 20
+    assert sorted((f.kind, f.records) for f in found.files) == [
+        ("cdxj", 2), ("text", 3), ("warc", 2)
+    ]
