@@ -26,10 +26,11 @@ from typing import Any, BinaryIO
 
 from newsarchive import layout
 from newsarchive.classify import is_article
-from newsarchive.errors import StorageError
+from newsarchive.errors import NewsarchiveError, StorageError
 from newsarchive.extract import Discarded, ExtractOptions, decode_body, extract
 from newsarchive.records import Capture, build_record
 from newsarchive.session import CrawlSession
+from newsarchive.sites import Site, load_registry
 from newsarchive.storage import open_store
 from newsarchive.summary import load_manifest, text_records
 from newsarchive.warc import RecordLocation
@@ -201,7 +202,7 @@ def _source_manifests(store: Any, crawl_id: str | None) -> tuple[dict, dict]:
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
-def _is_candidate(response: Response, known: dict[str, dict]) -> bool:
+def _is_candidate(response: Response, known: dict[str, dict], site: Site | None) -> bool:
     if response.location.record_id in known:
         return True
     if response.status != 200 or response.content_type not in _HTML_TYPES:
@@ -217,7 +218,9 @@ def _is_candidate(response: Response, known: dict[str, dict]) -> bool:
         from newsarchive.classify import PageSignals
 
         signals = PageSignals()
-    return is_article(response.url, signals)
+    if site is None:
+        return is_article(response.url, signals)
+    return is_article(response.url, signals, site.article_patterns, site.deny_patterns)
 
 
 def _bounded(
@@ -261,7 +264,14 @@ def reextract(
     source_id = manifest["crawl_id"]
     known = {r["warc"]["record_id"]: r for r in text_records(store, manifest)}
     site = manifest.get("crawl", {}).get("site") or origin.get("crawl", {}).get("site")
+    entry = _site_entry(config.sites_file, site)
     options = options or ExtractOptions(min_words=config.min_words)
+    if entry is not None:  # the site's own selectors and language, as in the crawl
+        options = replace(
+            options,
+            extra_drop_selectors=options.extra_drop_selectors or entry.drop_selectors,
+            language_hint=options.language_hint or entry.language,
+        )
     outcome = Outcome(session.crawl_id, source_id, layout.manifest_key(session.crawl_id))
     outcome.previous_articles = len(known)
     logger.info("re-extracting crawl %s into %s", source_id, session.crawl_id)
@@ -283,7 +293,7 @@ def reextract(
             with store.open(key) as stream:
                 for response in iter_responses(stream, key, size):
                     outcome.responses += 1
-                    if _is_candidate(response, known):
+                    if _is_candidate(response, known, entry):
                         outcome.candidates += 1
                         yield response
 
@@ -336,6 +346,18 @@ def reextract(
     session.shutdown()
     logger.info("re-extraction %s: %d articles", session.crawl_id, outcome.articles)
     return outcome
+
+
+def _site_entry(sites_file: str, name: str | None) -> Site | None:
+    """The crawl's site entry from the registry, if it is there (``-a url=`` crawls and
+    sites since removed have none)."""
+    if not name:
+        return None
+    try:
+        return load_registry(sites_file).get(name)
+    except NewsarchiveError as e:
+        logger.warning("site registry not used: %s", e)
+        return None
 
 
 def _capture(

@@ -133,3 +133,27 @@ def test_errors_are_one_line(tmp_path: Path, archive: Path) -> None:
     assert result.stderr.strip() == (
         f"newsarchive: error: no manifest for crawl 'nosuch' in {archive}"
     )
+
+
+def test_the_site_entry_of_the_crawl_is_used(tmp_path: Path) -> None:
+    from newsarchive.reextract import Response, _is_candidate, _site_entry
+    from newsarchive.warc import RecordLocation
+
+    registry = tmp_path / "sites.toml"
+    registry.write_text(
+        '[[site]]\nname = "gazette"\nstart_urls = ["https://gazette.test/"]\n'
+        'article_patterns = ["/story/"]\ndeny_patterns = ["/live/"]\n'
+        'drop_selectors = ["div.promo"]\nlanguage = "de"\n'
+    )
+    entry = _site_entry(str(registry), "gazette")
+    assert entry is not None and entry.drop_selectors == ("div.promo",)
+    assert _site_entry(str(registry), "127-0-0-1-8080") is None
+    assert _site_entry(str(tmp_path / "missing.toml"), "gazette") is None  # logged, not fatal
+
+    def page(url: str) -> Response:
+        location = RecordLocation("warc/x.warc.gz", 0, 1, "<urn:uuid:x>", None, "")
+        return Response(location, url, 200, "text/html", "utf-8", b"<html><p>x</p></html>")
+
+    assert _is_candidate(page("https://gazette.test/story/42"), {}, entry)
+    assert not _is_candidate(page("https://gazette.test/story/live/42"), {}, entry)
+    assert not _is_candidate(page("https://gazette.test/about"), {}, entry)
