@@ -23,6 +23,7 @@ import gzip
 import json
 import logging
 import os
+import threading
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -301,6 +302,11 @@ class Coordinator:
         # What the state held at start: the updates to record are what differs.
         self.baseline = dict(session.state.entries) if session.state else {}
         self.loop = task.LoopingCall(self.tick)
+        # The heartbeat has its own thread: the reactor thread may be busy for seconds
+        # (closing the extraction pool, a huge page), which does not make a worker dead.
+        self._stop = threading.Event()
+        self._heart = threading.Thread(target=self._beat, name="newsarchive-heartbeat",
+                                       daemon=True)
         self._idle = self.server.register_script(_IDLE)
 
     @classmethod
@@ -313,7 +319,8 @@ class Coordinator:
         crawler.signals.connect(coordinator.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(coordinator.engine_stopped, signal=signals.engine_stopped)
         coordinator._record_stored_files()
-        coordinator.loop.start(coordinator.interval)  # the heartbeat, from now on
+        coordinator._heart.start()
+        coordinator.loop.start(coordinator.interval, now=False)
         setattr(crawler, _ATTR, coordinator)
         return coordinator
 
@@ -406,10 +413,16 @@ class Coordinator:
             )
 
     # -- while crawling ---------------------------------------------------------------
+    def _beat(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.server.set(self.keys.alive(self.worker), 1, px=self.ttl_ms)
+            except Exception as e:  # Redis away for a moment: try again
+                logger.warning("worker heartbeat: %s", e)
+
     def tick(self) -> None:
-        """Every second or so: heartbeat, acknowledge finished requests, wake if work."""
+        """Every second or so: acknowledge finished requests, wake the engine if work."""
         try:
-            self.server.set(self.keys.alive(self.worker), 1, px=self.ttl_ms)
             scheduler = frontier.scheduler_of(self.crawler)
             in_progress = _in_progress(self.crawler)
             if scheduler is not None and in_progress is not None:
@@ -417,7 +430,7 @@ class Coordinator:
             if self.waiting and (self.server.zcard(self.keys.requests) or self.crawl_idle()):
                 _wake(self.crawler)
         except Exception as e:  # Redis away for a moment: try again next tick
-            logger.warning("worker heartbeat: %s", e)
+            logger.warning("worker %s: %s", self.worker, e)
 
     def crawl_idle(self, me: str = "") -> bool:
         return bool(self._idle(
@@ -436,6 +449,7 @@ class Coordinator:
         raise DontCloseSpider
 
     def engine_stopped(self) -> None:
+        self._stop.set()
         if self.loop.running:
             self.loop.stop()
         if self.member.lock is not None:
@@ -482,6 +496,7 @@ class Coordinator:
             "started_at": self.started, "finished_at": _now(),
         }
         self.server.hset(keys.parts, self.member.tag, json.dumps(part, sort_keys=True))
+        self._stop.set()  # no heartbeat past the end: the crawl's keys may go next
         answer = self.server.eval(
             _FINISH, 3, keys.workers, keys.finalizing, keys.busy, self.worker, keys.alive("")
         )
@@ -489,18 +504,15 @@ class Coordinator:
             return None
         if answer:
             running = sorted(text(w) for w in answer)
-            dead = [w for w in running if not self.server.exists(keys.alive(w))]
-            if dead:
+            gone = [w for w in running if not self.server.exists(keys.alive(w))]
+            logger.info("worker %s done; crawl %s goes on with %s",
+                        self.worker, keys.crawl_id, ", ".join(running))
+            if gone:
                 logger.warning(
                     "crawl %s waits for worker(s) %s, which stopped without finishing: "
                     "start a worker on their machine(s) to recover them, or run "
                     "`newsarchive finalize %s --redis URL`",
-                    keys.crawl_id, ", ".join(dead), keys.crawl_id,
-                )
-            else:
-                logger.info(
-                    "worker %s done; crawl %s goes on with %s",
-                    self.worker, keys.crawl_id, ", ".join(running),
+                    keys.crawl_id, ", ".join(gone), keys.crawl_id,
                 )
             return None
         return finalize(session.store, self.server, keys)
