@@ -11,6 +11,8 @@ realistic site over real HTTP without internet access. URL map (``base`` = base 
 - ``/old/story-2019`` 301 to an article; ``/private/internal-memo.html`` (disallowed);
   ``/files/annual-report-2026.pdf``; ``SampleSite.BROKEN_PATHS`` (broken HTML, binary,
   empty); ``/about/{imprint,contact,privacy}.html``; ``/static/*``; anything else 404.
+- ``/traps/`` and below: hostile pages (``SampleSite.TRAP_PATHS``, see ``traps.py``),
+  linked from no other page, so only a crawl that starts there meets them.
 """
 
 from __future__ import annotations

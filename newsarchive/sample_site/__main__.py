@@ -7,11 +7,15 @@ import argparse
 from .site import serve_forever
 
 
-def main(argv: list[str] | None = None) -> None:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m newsarchive.sample_site")
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1")  # loopback unless asked otherwise
     parser.add_argument("--port", type=int, default=0)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
     serve_forever(args.host, args.port, on_ready=lambda url: print(url, flush=True))
 
 

@@ -39,6 +39,9 @@ class Response:
     validators: bool = True
     compressible: bool = False
     chunked: bool = False
+    # Set by hostile pages (traps.py) that misbehave below HTTP: they get the socket
+    # and write status, headers and body themselves; the connection closes afterwards.
+    raw: Callable[[socket.socket], None] | None = None
 
 
 Responder = Callable[[str, str], Response]  # (path without query, base URL) -> Response
@@ -150,6 +153,11 @@ class SampleHandler(BaseHTTPRequestHandler):
         except Exception:  # a page bug must not kill the connection silently
             response = Response(500, b"Internal Server Error\n", "text/plain; charset=utf-8",
                                 validators=False)
+        if response.raw is not None:
+            self.close_connection = True
+            with contextlib.suppress(OSError):  # the client hung up, or the trap did
+                response.raw(self.connection)
+            return
         try:
             self._send(response, head)
         except (BrokenPipeError, ConnectionResetError):

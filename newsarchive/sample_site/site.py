@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
-from . import oddities
+from . import oddities, traps
 from .article import LANGUAGES, Article
 from .content import load_articles, load_boilerplate, load_locales, load_reference, static_root
 from .feeds import robots_txt, rss, sitemap
@@ -54,6 +54,8 @@ class SampleSite:
     REDIRECT_PATH = OLD_STORY_PATH
     REMOVED_PATH = oddities.REMOVED_PATH
     PDF_PATH = oddities.PDF_PATH
+    TRAPS_PATH = traps.INDEX_PATH  # hostile pages; linked from nowhere else (traps.py)
+    TRAP_PATHS: dict[str, str] = dict(traps.PATHS)
     REDIRECT_TARGET_SLUG = "river-towns-demand-faster-flood-reconstruction-funds"
     PAGE_SIZE = 5
     FEED_SIZE = 20
@@ -77,6 +79,7 @@ class SampleSite:
             if node.name.endswith(ext)
         }
         self.requests: list[tuple[str, str]] = []
+        self._trap_hits: dict[str, int] = {}
         self._server: SampleServer | None = None
         self._thread: threading.Thread | None = None
         self._base_url: str | None = None
@@ -234,6 +237,12 @@ class SampleSite:
             self.requests.append((method, path))
 
     def _respond(self, path: str, base: str) -> Response:
+        if path.startswith(traps.PREFIX):
+            with self._lock:
+                hit = self._trap_hits[path] = self._trap_hits.get(path, 0) + 1
+            trap = traps.respond(path, hit)
+            if trap is not None:
+                return trap
         with self._lock:
             articles = sorted(self._articles.values(), key=lambda a: (a.published, a.slug),
                               reverse=True)
