@@ -17,8 +17,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
+from scrapy.exceptions import DropItem
 from scrapy.http import Response
-from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet import threads
 from twisted.python.threadpool import ThreadPool
 
@@ -33,6 +34,7 @@ from newsarchive.warc import (
     RevisitOf,
     RollingWarcWriter,
     WarcOptions,
+    SpoolError,
     payload_matches,
 )
 
@@ -108,12 +110,15 @@ def to_exchange(request: Request, response: Response) -> Exchange:
 
 
 class WarcCaptureMiddleware:
-    def __init__(self, session: CrawlSession, writer: RollingWarcWriter, stats: Any) -> None:
+    def __init__(
+        self, session: CrawlSession, writer: RollingWarcWriter, stats: Any, crawler: Any = None
+    ) -> None:
         self.session = session
         self.writer = writer
         self.stats = stats
         self.pool = ThreadPool(1, 1, name="newsarchive-warc")
 
+        self.crawler = crawler
     @classmethod
     def from_crawler(cls, crawler: Any) -> WarcCaptureMiddleware:
         session = CrawlSession.from_crawler(crawler)
@@ -138,7 +143,7 @@ class WarcCaptureMiddleware:
         )
 
         writer = RollingWarcWriter(options, on_close=lambda *args: publish_warc(session, *args))
-        middleware = cls(session, writer, crawler.stats)
+        middleware = cls(session, writer, crawler.stats, crawler)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         session.add_closer(middleware.close)
         setattr(crawler, _ATTR, middleware)
@@ -168,9 +173,13 @@ class WarcCaptureMiddleware:
             prior = found[1]
             original = RevisitOf(prior.url, prior.fetched_at, prior.payload_digest, prior.record_id)
             write, args = self.writer.write_revisit, (exchange, original)
-        location = await maybe_deferred_to_future(
-            threads.deferToThreadPool(reactor, self.pool, write, *args)
-        )
+        try:
+            location = await maybe_deferred_to_future(
+                threads.deferToThreadPool(reactor, self.pool, write, *args)
+            )
+        except SpoolError as e:
+            self._stop(e)
+            raise  # not archived: the request fails (newsarchive/failed/storage)
         request.meta[META_KEY] = location
         self.stats.inc_value("newsarchive/warc/exchanges")
         self.stats.inc_value("newsarchive/warc/bytes", location.length)
@@ -187,12 +196,18 @@ class WarcCaptureMiddleware:
         """Write a metadata record for a captured page, on the writer thread."""
         from twisted.internet import reactor
 
-        location = await maybe_deferred_to_future(
-            threads.deferToThreadPool(
-                reactor, self.pool, self.writer.write_metadata,
-                item.url, item.warc_fields(), item.record_id, item.date,
+        try:
+            location = await maybe_deferred_to_future(
+                threads.deferToThreadPool(
+                    reactor, self.pool, self.writer.write_metadata,
+                    item.url, item.warc_fields(), item.record_id, item.date,
+                )
             )
-        )
+        except SpoolError as e:
+            self._stop(e)
+            raise DropItem(
+                f"metadata of {item.url} not archived: {e}", log_level="DEBUG"
+            ) from None
         self.stats.inc_value("newsarchive/warc/metadata")
         self.stats.inc_value("newsarchive/warc/bytes", location.length)
         return location
@@ -200,6 +215,18 @@ class WarcCaptureMiddleware:
 
 def publish_warc(session: CrawlSession, path: Path, key: str, records: int) -> None:
     """Index a closed WARC file (CDXJ beside it), then hand both to the session to store.
+    def _stop(self, error: SpoolError) -> None:
+        """The spool refused a record: stop the crawl (once); what is written stays valid."""
+        if self.stats.get_value("newsarchive/spool_errors"):
+            return
+        self.stats.set_value("newsarchive/spool_errors", 1)
+        logger.error("%s: stopping the crawl; the WARC file ends at its last whole record",
+                     error)
+        if self.crawler is not None and self.crawler.engine is not None:
+            reason = "spool_full" if error.full else "spool_error"
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
+
+
 
     Runs on the writer thread. An index that cannot be built is logged and left out
     (`newsarchive verify` reports it); the WARC is stored regardless.

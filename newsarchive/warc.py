@@ -9,8 +9,11 @@ clean-text record (or an index) can point back at the exact archived bytes.
 from __future__ import annotations
 
 import base64
+import contextlib
+import errno
 import hashlib
 import io
+import os
 import uuid
 import zlib
 from collections.abc import Callable
@@ -24,6 +27,7 @@ from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
 from newsarchive import layout
+from newsarchive.errors import StorageError
 
 # Hop-by-hop framing the HTTP client already undid; keeping it would make the record
 # claim a chunked body that is stored de-chunked, which replay tools then mangle.
@@ -78,6 +82,21 @@ class RecordLocation:
 
 
 def _utcnow() -> datetime:
+class SpoolError(StorageError):
+    """The spool refused a write: full disk, quota or file size limit, read-only…"""
+
+    FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+    def __init__(self, message: str, full: bool = False) -> None:
+        super().__init__(message)
+        self.full = full
+
+    @classmethod
+    def from_os_error(cls, error: OSError, spool: Path) -> SpoolError:
+        reason = error.strerror or str(error)
+        return cls(f"cannot write to the spool {spool}: {reason}", error.errno in cls.FULL)
+
+
     return datetime.now(UTC)
 
 
@@ -104,6 +123,11 @@ class RollingWarcWriter:
     ``on_close(path, key, records)`` is called for every finished file.
     """
 
+    A record is written whole or not at all (a response with its request record): if
+    the spool refuses bytes (disk full, quota, file size limit), the file is cut back
+    to its last whole record and handed to ``on_close``, and every later write raises
+    the same :class:`SpoolError`; the crawl is expected to stop.
+
     def __init__(
         self,
         options: WarcOptions,
@@ -123,6 +147,7 @@ class RollingWarcWriter:
         self.records_written = 0
         self._file_records = 0
 
+        self.failed: SpoolError | None = None
     # -- records ---------------------------------------------------------------------
     def _date(self) -> str:
         return datetime_to_iso_date(
@@ -138,24 +163,50 @@ class RollingWarcWriter:
         compressor = zlib.compressobj(self.options.gzip_level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
         return compressor.compress(raw) + compressor.flush()
 
-    def _append(self, data: bytes) -> int:
+    def _append(self, data: bytes, then: bytes = b"") -> int:
+        """Write a record (and ``then``, the request record that goes with it) whole."""
         assert self._file is not None
         offset = self._file.tell()
-        self._file.write(data)
-        self._file.flush()  # whole records reach the OS: a killed crawl loses none of them
-        self.records_written += 1
-        self._file_records += 1
+        try:
+            self._file.write(data)
+            if then:
+                self._file.write(then)
+            self._file.flush()  # whole records reach the OS: a killed crawl loses none of them
+        except OSError as e:
+            raise self._fail(e, offset) from None
+        written = 2 if then else 1
+        self.records_written += written
+        self._file_records += written
         return offset
 
     def _open(self) -> None:
+    def _fail(self, error: OSError, offset: int) -> SpoolError:
+        """Cut the open file back to its last whole record and hand it on (if it holds
+        one); refuse every later write."""
+        assert self._file is not None and self._path is not None
+        with contextlib.suppress(OSError):
+            self._file.close()  # its flush fails again, but the descriptor is closed
+        self._file = None
+        self.failed = SpoolError.from_os_error(error, self.options.spool)
+        if self._file_records:
+            os.truncate(self._path, offset)  # shrinking works on a full disk too
+            self.on_close(self._path, self._key, self._file_records)
+        else:
+            self._path.unlink(missing_ok=True)
+        return self.failed
+
         self._serial += 1
         opts = self.options
         self._key = layout.warc_key(
             opts.crawl_id, opts.prefix, self.clock(), self._serial, opts.host
         )
         self._path = opts.spool.joinpath(*self._key.split("/"))
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self._path, "xb")
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self._path, "xb")
+        except OSError as e:
+            self.failed = SpoolError.from_os_error(e, opts.spool)
+            raise self.failed from None
         self._file_records = 0
         info = dict(opts.warcinfo)
         info.setdefault("format", f"WARC File Format {opts.version}")
@@ -167,13 +218,15 @@ class RollingWarcWriter:
 
     def _ensure_file(self) -> None:
         if self._file is not None and self._file.tell() >= self.options.max_size:
+        if self.failed is not None:
+            raise self.failed
             self.close()
         if self._file is None:
             self._open()
 
-    def _write(self, record, record_id: str, date: str) -> RecordLocation:
+    def _write(self, record, record_id: str, date: str, then: bytes = b"") -> RecordLocation:
         data = self._serialise(record)
-        offset = self._append(data)
+        offset = self._append(data, then)
         return RecordLocation(
             file=self._key,
             offset=offset,
@@ -189,7 +242,7 @@ class RollingWarcWriter:
             headers["WARC-IP-Address"] = exchange.ip_address
         return headers
 
-    def _write_request(self, exchange: Exchange, date: str, concurrent_to: str) -> None:
+    def _request_record(self, exchange: Exchange, date: str, concurrent_to: str) -> bytes:
         parts = urlsplit(exchange.url)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         request_line = f"{exchange.method} {path} {exchange.protocol}"
@@ -207,7 +260,7 @@ class RollingWarcWriter:
                 "WARC-Concurrent-To": concurrent_to,
             },
         )
-        self._append(self._serialise(request))
+        return self._serialise(request)
 
     def write_exchange(self, exchange: Exchange) -> RecordLocation:
         """A response record (body as received) and its request record."""
@@ -222,9 +275,8 @@ class RollingWarcWriter:
             http_headers=response_http_headers(exchange),
             warc_headers_dict=self._exchange_headers(exchange, response_id, date),
         )
-        location = self._write(response, response_id, date)
-        self._write_request(exchange, date, response_id)
-        return location
+        request = self._request_record(exchange, date, response_id)
+        return self._write(response, response_id, date, then=request)
 
     def write_revisit(self, exchange: Exchange, original: RevisitOf) -> RecordLocation:
         """A revisit record (identical-payload-digest profile) and its request record.
@@ -252,9 +304,8 @@ class RollingWarcWriter:
             http_headers=response_http_headers(exchange),
             warc_headers_dict=headers,
         )
-        location = self._write(revisit, record_id, date)
-        self._write_request(exchange, date, record_id)
-        return location
+        request = self._request_record(exchange, date, record_id)
+        return self._write(revisit, record_id, date, then=request)
 
     def write_metadata(
         self,
