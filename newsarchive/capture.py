@@ -33,8 +33,8 @@ from newsarchive.warc import (
     RecordLocation,
     RevisitOf,
     RollingWarcWriter,
-    WarcOptions,
     SpoolError,
+    WarcOptions,
     payload_matches,
 )
 
@@ -116,9 +116,9 @@ class WarcCaptureMiddleware:
         self.session = session
         self.writer = writer
         self.stats = stats
+        self.crawler = crawler
         self.pool = ThreadPool(1, 1, name="newsarchive-warc")
 
-        self.crawler = crawler
     @classmethod
     def from_crawler(cls, crawler: Any) -> WarcCaptureMiddleware:
         session = CrawlSession.from_crawler(crawler)
@@ -213,8 +213,6 @@ class WarcCaptureMiddleware:
         return location
 
 
-def publish_warc(session: CrawlSession, path: Path, key: str, records: int) -> None:
-    """Index a closed WARC file (CDXJ beside it), then hand both to the session to store.
     def _stop(self, error: SpoolError) -> None:
         """The spool refused a record: stop the crawl (once); what is written stays valid."""
         if self.stats.get_value("newsarchive/spool_errors"):
@@ -227,6 +225,8 @@ def publish_warc(session: CrawlSession, path: Path, key: str, records: int) -> N
             deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 
 
+def publish_warc(session: CrawlSession, path: Path, key: str, records: int) -> None:
+    """Index a closed WARC file (CDXJ beside it), then hand both to the session to store.
 
     Runs on the writer thread. An index that cannot be built is logged and left out
     (`newsarchive verify` reports it); the WARC is stored regardless.

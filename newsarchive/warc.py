@@ -81,7 +81,6 @@ class RecordLocation:
         }
 
 
-def _utcnow() -> datetime:
 class SpoolError(StorageError):
     """The spool refused a write: full disk, quota or file size limit, read-only…"""
 
@@ -97,6 +96,7 @@ class SpoolError(StorageError):
         return cls(f"cannot write to the spool {spool}: {reason}", error.errno in cls.FULL)
 
 
+def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
@@ -121,12 +121,12 @@ class RollingWarcWriter:
 
     Not thread-safe: the capture middleware drives it from a single writer thread.
     ``on_close(path, key, records)`` is called for every finished file.
-    """
 
     A record is written whole or not at all (a response with its request record): if
     the spool refuses bytes (disk full, quota, file size limit), the file is cut back
     to its last whole record and handed to ``on_close``, and every later write raises
     the same :class:`SpoolError`; the crawl is expected to stop.
+    """
 
     def __init__(
         self,
@@ -146,8 +146,8 @@ class RollingWarcWriter:
         self._builder = WARCWriter(None, gzip=False, warc_version=options.version)
         self.records_written = 0
         self._file_records = 0
-
         self.failed: SpoolError | None = None
+
     # -- records ---------------------------------------------------------------------
     def _date(self) -> str:
         return datetime_to_iso_date(
@@ -179,7 +179,6 @@ class RollingWarcWriter:
         self._file_records += written
         return offset
 
-    def _open(self) -> None:
     def _fail(self, error: OSError, offset: int) -> SpoolError:
         """Cut the open file back to its last whole record and hand it on (if it holds
         one); refuse every later write."""
@@ -195,6 +194,7 @@ class RollingWarcWriter:
             self._path.unlink(missing_ok=True)
         return self.failed
 
+    def _open(self) -> None:
         self._serial += 1
         opts = self.options
         self._key = layout.warc_key(
@@ -217,9 +217,9 @@ class RollingWarcWriter:
         self._append(self._serialise(warcinfo))
 
     def _ensure_file(self) -> None:
-        if self._file is not None and self._file.tell() >= self.options.max_size:
         if self.failed is not None:
             raise self.failed
+        if self._file is not None and self._file.tell() >= self.options.max_size:
             self.close()
         if self._file is None:
             self._open()
