@@ -6,6 +6,7 @@ wrong value is reported once, by name, before the first request.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from dataclasses import dataclass
@@ -16,6 +17,63 @@ from newsarchive.errors import ConfigError
 from newsarchive.storage.s3 import S3Options
 
 WARC_VERSIONS = ("1.0", "1.1")
+# Scrapy settings a crawl depends on, with the smallest value that makes sense; a
+# wrong one would otherwise surface as a traceback mid-start-up, or never.
+_SCRAPY_NUMBERS: dict[str, tuple[type, float]] = {
+    "DOWNLOAD_TIMEOUT": (float, 0.001),
+    "DOWNLOAD_DELAY": (float, 0),
+    "DOWNLOAD_MAXSIZE": (int, 0),
+    "DOWNLOAD_WARNSIZE": (int, 0),
+    "DEPTH_LIMIT": (int, 0),
+    "RETRY_TIMES": (int, 0),
+    "REDIRECT_MAX_TIMES": (int, 0),
+    "CONCURRENT_REQUESTS": (int, 1),
+    "CONCURRENT_REQUESTS_PER_DOMAIN": (int, 1),
+    "AUTOTHROTTLE_START_DELAY": (float, 0),
+    "AUTOTHROTTLE_MAX_DELAY": (float, 0),
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": (float, 0.001),
+    "CLOSESPIDER_TIMEOUT": (float, 0),
+    "CLOSESPIDER_ITEMCOUNT": (int, 0),
+    "CLOSESPIDER_PAGECOUNT": (int, 0),
+    "CLOSESPIDER_ERRORCOUNT": (int, 0),
+}
+_SCRAPY_FLAGS = (
+    "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "COOKIES_ENABLED", "RETRY_ENABLED",
+    "REDIRECT_ENABLED", "DOWNLOAD_FAIL_ON_DATALOSS",
+)
+
+
+def check_scrapy_settings(settings: Any) -> None:
+    """Refuse Scrapy setting values that cannot work (ConfigError naming the setting)."""
+    for name, (kind, minimum) in _SCRAPY_NUMBERS.items():
+        raw = settings.get(name)
+        if raw is None:
+            continue
+        try:
+            value = kind(raw)
+        except (TypeError, ValueError):
+            what = "a whole number" if kind is int else "a number"
+            raise ConfigError(f"{name} must be {what}, got {raw!r}") from None
+        if value < minimum:
+            bound = "above 0" if 0 < minimum < 1 else f"at least {minimum:g}"
+            raise ConfigError(f"{name} must be {bound}, got {raw!r}")
+    for name in _SCRAPY_FLAGS:
+        try:
+            settings.getbool(name)
+        except ValueError:
+            raise ConfigError(f"{name} must be true or false, got {settings.get(name)!r}") from None
+
+
+def check_setting_names(settings: Any) -> None:
+    """Refuse NEWSARCHIVE_* names newsarchive does not know: a typo would be ignored."""
+    from newsarchive import settings as defaults
+
+    known = {name for name in dir(defaults) if name.startswith("NEWSARCHIVE_")}
+    for name in sorted(settings):
+        if name.startswith("NEWSARCHIVE_") and name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ConfigError(f"unknown setting {name}{hint}")
 
 
 @dataclass(frozen=True)
@@ -46,6 +104,8 @@ class Config:
     @classmethod
     def from_settings(cls, settings: Any) -> Config:
         """Read and check the settings; raise ConfigError naming the bad one."""
+        check_setting_names(settings)
+        check_scrapy_settings(settings)
 
         def integer(name: str, minimum: int, maximum: int | None = None) -> int:
             raw = settings.get(name)

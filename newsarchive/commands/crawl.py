@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
 from newsarchive import frontier
 from newsarchive.config import Config
-from newsarchive.errors import ConfigError, NewsarchiveError
+from newsarchive.errors import ConfigError, NewsarchiveError, StorageError
 from newsarchive.storage import open_store
 
 
@@ -59,4 +61,19 @@ def preflight(settings: object, spargs: dict[str, str]) -> None:
     resolve_site(settings, spargs.get("site"), spargs.get("url"))
     resolve_since(spargs.get("since"), config.max_age_days)
     frontier.check(settings)  # NEWSARCHIVE_REDIS_URL: reachable before anything starts
-    open_store(config.archive, config.s3).check_writable()
+    store = open_store(config.archive, config.s3)
+    store.check_writable()
+    from newsarchive.session import default_spool
+
+    check_spool(Path(config.spool) if config.spool else default_spool(config.archive, store))
+
+
+def check_spool(spool: Path) -> None:
+    """The spool must take files too: every file passes through it."""
+    try:
+        spool.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=spool, prefix=".write-check-"):
+            pass
+    except OSError as e:
+        reason = e.strerror or str(e)
+        raise StorageError(f"spool folder {spool} is not writable: {reason}") from None
