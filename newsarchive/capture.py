@@ -28,6 +28,7 @@ from newsarchive.incremental import prior_of
 from newsarchive.items import PageMetadata
 from newsarchive.politeness import user_agent
 from newsarchive.session import CrawlSession
+from newsarchive.truncation import truncation
 from newsarchive.warc import (
     Exchange,
     RecordLocation,
@@ -106,6 +107,7 @@ def to_exchange(request: Request, response: Response) -> Exchange:
         response_headers=_headers(response.headers),
         body=response.body,
         ip_address=str(response.ip_address) if response.ip_address else None,
+        truncated=truncation(request, response),
     )
 
 

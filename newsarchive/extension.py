@@ -25,6 +25,10 @@ logger = logging.getLogger(__name__)
 STATS_PREFIX = "newsarchive/"
 
 
+def _by_reason(stats: dict[str, Any], prefix: str) -> dict[str, Any]:
+    return {k.removeprefix(prefix): v for k, v in sorted(stats.items()) if k.startswith(prefix)}
+
+
 def counts_from_stats(stats: dict[str, Any]) -> dict[str, Any]:
     """The manifest's counts: what was fetched, archived and dropped (with reasons)."""
     discarded = {
@@ -45,6 +49,19 @@ def counts_from_stats(stats: dict[str, Any]) -> dict[str, Any]:
         "discarded": discarded,
         "robots_forbidden": stats.get("robotstxt/forbidden", 0),
         "download_errors": stats.get("downloader/exception_count", 0),
+        # per attempt, by exception class: DownloadTimeoutError, IgnoreRequest (robots)…
+        "download_errors_by_type": {
+            k.rsplit(".", 1)[-1]: v
+            for k, v in _by_reason(stats, "downloader/exception_type_count/").items()
+        },
+        "retries": stats.get("retry/count", 0),
+        # URLs that gave nothing to parse, once each: timeout, too-many-redirects…
+        "failed": _by_reason(stats, "newsarchive/failed/"),
+        # responses archived with WARC-Truncated: length (DOWNLOAD_MAXSIZE), disconnect
+        "truncated": _by_reason(stats, "newsarchive/truncated/"),
+        # links not followed: denied (deny_patterns), too-old; and past DEPTH_LIMIT
+        "skipped": _by_reason(stats, "newsarchive/skipped/"),
+        "depth_limited": stats.get("depth/request_ignored_count", 0),
         "http_status": {
             k.rsplit("/", 1)[-1]: v
             for k, v in sorted(stats.items())

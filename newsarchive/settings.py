@@ -26,6 +26,9 @@ DOWNLOAD_TIMEOUT = 30
 # A news page is rarely over a few MB; anything far bigger is a trap or a dump.
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+# A body cut off by the server is archived as far as it came, marked WARC-Truncated:
+# disconnect, and retried (newsarchive.truncation); Scrapy would drop it.
+DOWNLOAD_FAIL_ON_DATALOSS = False
 RETRY_TIMES = 2
 DEPTH_LIMIT = 5
 COOKIES_ENABLED = False
@@ -38,6 +41,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Above HttpCompressionMiddleware (590) and RedirectMiddleware (600), so every
     # exchange is seen as it came off the wire: still compressed, redirects included.
     "newsarchive.capture.WarcCaptureMiddleware": 950,
+    # Just below the capture: cuts bodies at DOWNLOAD_MAXSIZE keeping what came (the
+    # capture marks them truncated), and retries bodies cut off after they are archived.
+    "newsarchive.truncation.TruncationMiddleware": 940,
     "newsarchive.politeness.CrawlDelayMiddleware": 105,  # after RobotsTxtMiddleware (100)
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "newsarchive.politeness.ContactUserAgentMiddleware": 500,

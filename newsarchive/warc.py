@@ -48,6 +48,7 @@ class Exchange:
     response_headers: list[tuple[str, str]]
     body: bytes
     ip_address: str | None = None
+    truncated: str | None = None  # WARC-Truncated: "length", "disconnect"… (body cut short)
 
 
 @dataclass(frozen=True)
@@ -240,6 +241,8 @@ class RollingWarcWriter:
         headers = {"WARC-Record-ID": record_id, "WARC-Date": date}
         if exchange.ip_address:
             headers["WARC-IP-Address"] = exchange.ip_address
+        if exchange.truncated:
+            headers["WARC-Truncated"] = exchange.truncated
         return headers
 
     def _request_record(self, exchange: Exchange, date: str, concurrent_to: str) -> bytes:

@@ -19,11 +19,13 @@ from newsarchive.capture import is_unchanged, page_metadata, warc_location
 from newsarchive.classify import is_article, matches_any
 from newsarchive.config import Config
 from newsarchive.errors import ConfigError
+from newsarchive.failures import failure_reason
 from newsarchive.items import ArticlePage
 from newsarchive.politeness import robots_sitemaps
 from newsarchive.records import Capture
 from newsarchive.session import CrawlSession
 from newsarchive.sites import Site, load_registry, lookup
+from newsarchive.truncation import truncation
 from newsarchive.urls import article_key, strip_tracking
 
 SPIDER_ARGS = ("site", "url", "since")
@@ -85,19 +87,28 @@ class NewsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.site.start_urls:
-            yield scrapy.Request(url, callback=self.parse, meta={"discovery": "start"})
+            yield scrapy.Request(url, callback=self.parse, errback=self.failed,
+                                 meta={"discovery": "start"})
         for url in self.site.feeds:
-            yield scrapy.Request(url, callback=self.parse_feed, meta={"discovery": "feed"})
+            yield scrapy.Request(url, callback=self.parse_feed, errback=self.failed,
+                                 meta={"discovery": "feed"})
         for url in self.site.sitemaps:
-            yield scrapy.Request(url, callback=self.parse_sitemap, meta={"discovery": "sitemap"})
+            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.failed,
+                                 meta={"discovery": "sitemap"})
 
     def _follow(self, url: str, discovery_kind: str, callback: Any = None) -> scrapy.Request | None:
         url = strip_tracking(url)  # one URL per article, however it was linked
         if matches_any(url, self.site.deny_patterns):
+            self.crawler.stats.inc_value("newsarchive/skipped/denied")
             return None
         return scrapy.Request(
-            url, callback=callback or self.parse, meta={"discovery": discovery_kind}
+            url, callback=callback or self.parse, errback=self.failed,
+            meta={"discovery": discovery_kind},
         )
+
+    def failed(self, failure: Any) -> None:
+        """A URL that gave nothing to parse: count why (see newsarchive.failures)."""
+        self.crawler.stats.inc_value(f"newsarchive/failed/{failure_reason(failure.value)}")
 
     def _too_old(self, entry: discovery.Entry) -> bool:
         """Skip before fetching when a feed or sitemap dates the entry before `since`."""
@@ -147,6 +158,10 @@ class NewsSpider(scrapy.Spider):
         location = warc_location(response)
         if location is None or is_unchanged(response):
             return None  # unchanged: stored as a revisit, no new text
+        if truncation(response.request, response):
+            # Archived as far as it came (WARC-Truncated); half a page is not an article.
+            self.crawler.stats.inc_value("newsarchive/discarded/truncated")
+            return None
         canonical = discovery.canonical_url(response, response.url)
         keys = {article_key(canonical or response.url), article_key(response.url)}
         if not self._articles_seen.claim(keys):
