@@ -12,6 +12,7 @@ checked first, since the managed transfer cannot send the condition.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,17 @@ def public_url(url: str) -> str:
     return url
 
 
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s\"'<>]*@")
+
+
+def redact(text: str) -> str:
+    """``text`` with the user:password part of every URL in it removed.
+
+    botocore quotes the endpoint URL in some errors; a user may have put credentials in it.
+    """
+    return _USERINFO.sub(r"\1", text)
+
+
 def _error_code(error: Exception) -> str:
     response = getattr(error, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
@@ -131,6 +143,7 @@ class S3Store:
         """Turn a boto error into one line naming the problem, without secrets."""
         from botocore.exceptions import (
             ClientError,
+            ConnectionClosedError,
             ConnectTimeoutError,
             EndpointConnectionError,
             NoCredentialsError,
@@ -145,6 +158,8 @@ class S3Store:
             )
         if isinstance(error, (EndpointConnectionError, ConnectTimeoutError)):
             return StorageError(f"{action} {where}: cannot connect to the endpoint")
+        if isinstance(error, ConnectionClosedError):
+            return StorageError(f"{action} {where}: the endpoint closed the connection")
         if isinstance(error, ClientError):
             code = _error_code(error)
             if code in ("NoSuchBucket", "404", "NotFound"):
@@ -158,7 +173,7 @@ class S3Store:
                 return StorageError(f"{action} {where}: access denied (check credentials "
                                     "and the bucket policy)")
             return StorageError(f"{action} {where}: {code or 'error'}")
-        return StorageError(f"{action} {where}: {type(error).__name__}: {error}")
+        return StorageError(f"{action} {where}: {type(error).__name__}: {redact(str(error))}")
 
     # -- Store -----------------------------------------------------------------------
     def check_writable(self) -> None:
