@@ -2,7 +2,7 @@
 spool that runs out of space mid-crawl: the crawl stops cleanly, nothing is corrupted.
 
 Most cases call `preflight()`, the very check `scrapy crawl news` runs before Scrapy
-starts (fast); a few run the real command, in parallel, to show the line and the exit.
+starts (fast); one runs the real command to show the line and the exit.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import os
 import resource
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -140,27 +139,19 @@ def test_unwritable_archive_and_spool(tmp_path):
 
 
 def test_the_real_command_prints_one_line_and_exits_2(sample_site, tmp_path):
-    registry = tmp_path / "sites.toml"
-    registry.write_text(REGISTRIES["duplicate name"][0])
+    """The path every case above takes, end to end, with the check this suite added
+    (tests/test_crawl.py runs unknown sites, bad settings and archive schemes through it)."""
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
-    url = f"url={sample_site.base_url}/"
-    archive = f"NEWSARCHIVE_ARCHIVE={tmp_path / 'archive'}"
-    # (tests/test_crawl.py runs bad settings and archive schemes through it too)
-    cases = {
-        "duplicate site name": ("-a", "site=a", "-s", f"NEWSARCHIVE_SITES={registry}"),
-        "spool folder": ("-a", url, "-s", f"NEWSARCHIVE_SPOOL={blocker}/spool"),
-    }
     before = len(sample_site.requests)
-    with ThreadPoolExecutor(len(cases)) as pool:
-        results = dict(zip(cases, pool.map(
-            lambda args: scrapy_crawl("-s", archive, *args, timeout=120), cases.values()
-        ), strict=True))
-    for needle, result in results.items():
-        lines = [line for line in result.stderr.splitlines() if line.strip()]
-        assert result.returncode == 2, (needle, result.stderr[-2000:])
-        assert len(lines) == 1 and lines[0].startswith("newsarchive: error: "), result.stderr
-        assert needle in lines[0]
+    result = scrapy_crawl(
+        "-a", f"url={sample_site.base_url}/", "-s", f"NEWSARCHIVE_ARCHIVE={tmp_path / 'archive'}",
+        "-s", f"NEWSARCHIVE_SPOOL={blocker}/spool", timeout=120,
+    )
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert lines == [f"newsarchive: error: spool folder {blocker}/spool is not writable: "
+                     "Not a directory"], result.stderr
     assert len(sample_site.requests) == before  # not one request
     assert not (tmp_path / "archive" / "crawls").exists()
 
