@@ -153,8 +153,9 @@ def forget(server: Any, keys: CrawlKeys) -> int:
     return len(names)
 
 
-def file_record(entry: FileEntry, worker: str) -> str:
-    return json.dumps({**asdict(entry), "worker": worker}, sort_keys=True)
+def file_record(entry: FileEntry, worker: str, tag: str = "") -> str:
+    """A stored file as recorded in Redis: its manifest entry, and who wrote it."""
+    return json.dumps({**asdict(entry), "worker": worker, "tag": tag or worker}, sort_keys=True)
 
 
 def finalize_crawl(server: Any, crawl_id: str, archive: str | None = None) -> str:

@@ -215,13 +215,13 @@ class RedisClaims(LocalClaims):
         super().__init__()
         self.server = member.server
         self.keys = member.keys
-        self.worker = member.worker
+        self.tag = member.tag or member.worker  # claims name the run that made them
         self._claim = self.server.register_script(_CLAIM)
 
     def claim(self, keys: set[str]) -> bool:
         if keys & self.seen:
             return False
-        ok = bool(self._claim(keys=[self.keys.claims, *sorted(keys)], args=[self.worker]))
+        ok = bool(self._claim(keys=[self.keys.claims, *sorted(keys)], args=[self.tag]))
         if ok:
             self.seen |= keys
         return ok
@@ -345,7 +345,7 @@ class Coordinator:
         if entry is None:
             return
         try:
-            self.server.hset(self.keys.files, key, file_record(entry, self.worker))
+            self.server.hset(self.keys.files, key, file_record(entry, self.worker, self.member.tag))
         except Exception as e:  # recorded again at the end
             logger.warning("could not record %s in Redis: %s", key, e)
 
@@ -356,7 +356,6 @@ class Coordinator:
     def recover(self) -> None:
         spools = self.member.spools
         assert spools is not None
-        status = hash_of(self.server, self.keys.workers)
         for lock_path in sorted(spools.glob("*.lock")):
             other = lock_path.name.removesuffix(".lock")
             if other == self.worker:
@@ -364,8 +363,8 @@ class Coordinator:
             lock = WorkerLock.take(lock_path)
             if lock is None:
                 continue  # that worker is alive
-            try:
-                if status.get(other) == "running":
+            try:  # read under the lock: another new worker may have adopted it just now
+                if text(self.server.hget(self.keys.workers, other) or b"") == "running":
                     self.adopt(other, spools / other)
             finally:
                 lock.release()
@@ -373,44 +372,56 @@ class Coordinator:
         self.adopt(self.worker, spools / self.worker)
 
     def adopt(self, dead: str, folder: Path) -> None:
-        """Take over a dead worker's share: its files, its requests, its claims, its state."""
-        session, keys = self.session, self.keys
+        """Take over a dead worker's share: its files, its requests, its claims, its state.
+
+        Its runs that ended without recording their part (killed) are the ones whose
+        claims and state need settling; ``dead`` may be this worker's own id (an
+        earlier run of it, on this machine, was killed).
+        """
+        session, keys, server = self.session, self.keys, self.server
+        runs = int(server.hget(keys.meta, f"runs:{dead}") or 0)
+        tags = [dead if n == 1 else f"{dead}.{n}" for n in range(1, runs + 1)]
+        if dead == self.worker:
+            tags = tags[:-1]  # not this run
+        parts = {text(t) for t in server.hkeys(keys.parts)}
+        killed = {t for t in tags if t not in parts}
         found = salvage(folder, keys.crawl_id) if folder.is_dir() else None
         if found is not None:
             for f in found.files:
                 session.publish(f.path, f.key, f.kind, f.records)
             session.wait_published()
+        if not killed and not (found and found.files) and not server.hlen(keys.taken(dead)):
+            return
         texts = list(found.texts) if found is not None else []
-        store = session.store
-        for value in hash_of(self.server, keys.files).values():
+        for value in hash_of(server, keys.files).values():
             record = json.loads(value)
-            if record.get("worker") == dead and record["kind"] == "text":
-                data = gzip.decompress(store.read_bytes(record["key"]))
+            if record.get("tag") in killed and record["kind"] == "text":
+                data = gzip.decompress(session.store.read_bytes(record["key"]))
                 texts.extend(json.loads(line) for line in data.splitlines() if line)
         durable = set().union(*(article_keys(r) for r in texts)) if texts else set()
         released = [
-            text(k) for k, v in self.server.hscan_iter(keys.claims, count=1000)
-            if text(v) == dead and text(k) not in durable
+            text(k) for k, v in server.hscan_iter(keys.claims, count=1000)
+            if text(v) in killed and text(k) not in durable
         ]
         if released:
-            self.server.hdel(keys.claims, *released)
+            server.hdel(keys.claims, *released)
         state = {
-            f"{article_key(r.get('canonical_url') or r['url'])}\0{dead}:salvaged":
+            f"{article_key(r.get('canonical_url') or r['url'])}\0{dead}:recovered":
                 json.dumps(asdict(state_of(r)), sort_keys=True)
             for r in texts
         }
         if state:
-            self.server.hset(keys.state, mapping=state)
-        requeued = frontier.requeue(self.server, keys, dead)
+            server.hset(keys.state, mapping=state)
+        requeued = frontier.requeue(server, keys, dead)
         if dead != self.worker:
-            self.server.hset(keys.workers, dead, "adopted")
-            self.server.hset(keys.busy, dead, 0)
-        if found is not None and (found.files or requeued or released):
-            logger.warning(
-                "recovered worker %s of crawl %s: %d file(s) from its spool (%d bytes cut), "
-                "%d request(s) back in the queue, %d article(s) to fetch again",
-                dead, keys.crawl_id, len(found.files), found.cut_bytes, requeued, len(released),
-            )
+            server.hset(keys.workers, dead, "adopted")
+            server.hset(keys.busy, dead, 0)
+        logger.warning(
+            "recovered worker %s of crawl %s: %d file(s) from its spool (%d bytes cut), "
+            "%d request(s) back in the queue, %d article(s) to fetch again",
+            dead, keys.crawl_id, len(found.files) if found else 0,
+            found.cut_bytes if found else 0, requeued, len(released),
+        )
 
     # -- while crawling ---------------------------------------------------------------
     def _beat(self) -> None:
@@ -489,7 +500,7 @@ class Coordinator:
             )
         if session.files:
             self.server.hset(keys.files, mapping={
-                f.key: file_record(f, self.worker) for f in session.files
+                f.key: file_record(f, self.worker, self.member.tag) for f in session.files
             })
         part = {
             "worker": self.worker, "tag": self.member.tag, "crawl": crawl, "counts": counts,
