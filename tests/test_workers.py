@@ -143,6 +143,10 @@ def test_three_workers_share_one_crawl(crawl, sample_site, redis_url, server, tm
         r["url"]: 1 for r in single
     }  # every article fetched by exactly one worker
     assert manifest["counts"]["articles"] == len(single)
+    (state,) = [f for f in manifest["files"] if f["kind"] == "state"]
+    rows = [json.loads(line) for line in gzip.decompress((archive / state["key"]).read_bytes())
+            .splitlines()]  # one snapshot merged from every worker's updates
+    assert sorted(r["text_id"] for r in rows) == sorted(r["id"] for r in records)
     assert not server.keys("newsarchive:shared:*")  # the crawl's Redis keys are gone
 
 
