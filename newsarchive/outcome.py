@@ -49,7 +49,9 @@ def judge(
             (TOO_MANY_ERRORS, f"error rate {rate:.0%} above NEWSARCHIVE_MAX_ERROR_RATE "
                               f"{max_error_rate:.0%}")
         )
-    found = sum(
+    # Article pages the spider saw (with or without extraction) and known articles
+    # that answered 304 (those never reach the spider).
+    found = stats.get("newsarchive/article_pages", 0) + sum(
         stats.get(f"newsarchive/articles/{kind}", 0) for kind in ("new", "changed", "unchanged")
     )
     if not found and stats.get("newsarchive/feeds_ok", 0) and finish_reason == "finished":

@@ -156,6 +156,9 @@ class NewsSpider(scrapy.Spider):
 
     def _article(self, response: TextResponse) -> ArticlePage | None:
         location = warc_location(response)
+        if location is not None:
+            # Counted whether or not text follows: WARC-only crawls find articles too.
+            self.crawler.stats.inc_value("newsarchive/article_pages")
         if location is None or is_unchanged(response):
             return None  # unchanged: stored as a revisit, no new text
         if truncation(response.request, response):
@@ -189,6 +192,7 @@ class NewsSpider(scrapy.Spider):
         )
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        yield from self._robots_sitemaps(response)  # feed-only sites announce them too
         entries = list(discovery.feed_entries(response.body, response.url))
         if entries:
             self.crawler.stats.inc_value("newsarchive/feeds_ok")
@@ -197,6 +201,7 @@ class NewsSpider(scrapy.Spider):
                 yield request
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        yield from self._robots_sitemaps(response)
         kind, entries = discovery.sitemap_entries(response.body, response.url)
         if entries:
             self.crawler.stats.inc_value("newsarchive/feeds_ok")
