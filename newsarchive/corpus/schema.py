@@ -59,8 +59,11 @@ SCHEMA = pa.schema(
         ("crawl_id", pa.string()),
         ("discovery", pa.string()),
         ("http_status", pa.int16()),
+        ("version", pa.int32()),  # the article's text version (edits give n+1)
+        ("previous_id", pa.string()),
         ("warc", WARC_TYPE),
         ("extractor", EXTRACTOR_TYPE),
+        ("quality", pa.string()),  # JSON: flags that may grow with the extractor
     ]
 )
 FIELDS: tuple[str, ...] = tuple(SCHEMA.names)
@@ -118,6 +121,8 @@ def arrow_row(record: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
                 else None,
                 "boilerplate_removed": value.get("boilerplate_removed"),
             }
+        elif name == "quality" and value is not None:
+            value = json.dumps(value, sort_keys=True)
         row[name] = value
     return row
 
