@@ -25,9 +25,10 @@ class FileEntry:
     records: int
 
 
-def software_versions() -> dict[str, str]:
+def software_versions(packages: tuple[str, ...] = _SOFTWARE) -> dict[str, str]:
+    """Python's and the installed packages' versions (missing ones left out)."""
     versions = {"python": platform.python_version()}
-    for name in _SOFTWARE:
+    for name in packages:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

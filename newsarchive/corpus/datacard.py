@@ -9,11 +9,11 @@ to respect.
 from __future__ import annotations
 
 import json
-import platform
 from collections import Counter
 from datetime import UTC, datetime
-from importlib import metadata
 from typing import Any
+
+from newsarchive.manifest import software_versions
 
 FORMAT = "newsarchive-datacard/1"
 _SOFTWARE = ("newsarchive", "pyarrow", "numpy", "warcio")
@@ -25,16 +25,6 @@ TERMS_NOTE = (
     "to your use (research exceptions, data protection), is the responsibility of whoever "
     "uses or shares this export."
 )
-
-
-def software_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in _SOFTWARE:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
 
 
 def build(
@@ -79,7 +69,7 @@ def build(
         },
         "dedupe": dedupe,
         "files": files,
-        "software": software_versions(),
+        "software": software_versions(_SOFTWARE),
         "terms": TERMS_NOTE,
     }
 
