@@ -7,8 +7,9 @@ raises on bad input: every page ends as :class:`Extracted` or :class:`Discarded`
 short reason code, because in a research archive why a page was dropped is data.
 
 Pipeline: decode (BOM > HTTP charset > ``<meta charset>`` > UTF-8 > detection) → parse
-with lxml → read the page's declared language and structured dates → trafilatura
-``bare_extraction`` (metadata + main-content tree) → one block of text per top-level
+with lxml → read the page's declared language and structured dates → metadata
+(``newsarchive.metadata``: trafilatura's helpers) → trafilatura ``bare_extraction``
+(main-content tree only) → one block of text per top-level
 element of trafilatura's tree → paragraph-level boilerplate filter → language detection.
 
 Text format: blocks (paragraphs, sub-headings, lists, tables, quotes) are separated by a
@@ -31,9 +32,10 @@ from lxml.cssselect import CSSSelector
 from trafilatura.utils import load_html
 from trafilatura.xml import xmltotxt
 
-from newsarchive import quality
+from newsarchive import metadata, quality
 from newsarchive.boilerplate import Rules, classify, default_rules
 from newsarchive.language import identify
+from newsarchive.metadata import DATE_PARAMS
 from newsarchive.structured import PageInfo, choose_published, page_info
 
 logger = logging.getLogger(__name__)
@@ -42,10 +44,6 @@ logger = logging.getLogger(__name__)
 #: article-extraction-benchmark (benchmarks/extraction.py): the fallbacks cost a third of
 #: the extraction time and do not raise F1 once the page's structured data is used.
 FAST = True
-#: htmldate: no "extensive" search of the page text for dates; structured dates (JSON-LD,
-#: <meta>, <time>) are what news pages carry, and the free-text search costs ~10 ms a page.
-#: (trafilatura passes ``fast`` as htmldate's ``extensive`` flag, so this is set explicitly.)
-DATE_PARAMS = {"original_date": True, "extensive_search": False}
 
 DISCARD_REASONS = (
     "empty-body",  # no bytes, or only whitespace
@@ -558,6 +556,7 @@ def _extract(
     if tree is None or len(tree) == 0:
         return Discarded("parse-error", "no document tree")
     page = page_info(tree)
+    meta = metadata.extract_metadata(tree, url)
 
     prune = [_selector_xpath(s) for s in options.extra_drop_selectors] or None
     document = trafilatura.bare_extraction(
@@ -570,12 +569,11 @@ def _extract(
         include_tables=options.include_tables,
         include_images=False,
         include_links=False,
-        with_metadata=True,
+        with_metadata=False,  # newsarchive.metadata reads it, faster
         output_format="txt",  # we render the tree ourselves: skip trafilatura's rendering
         prune_xpath=prune,
-        date_extraction_params=DATE_PARAMS,
     )
-    title = (document.title if document else None) or None
+    title = meta.title or None
     if document is not None and document.body is not None:
         cleaned = _clean(document.body, title, page, url, options.drop_boilerplate)
     else:
@@ -604,12 +602,12 @@ def _extract(
     return Extracted(
         text=clean,
         title=title or (page.headlines[0] if page.headlines else None),
-        authors=_split_authors(document.author if document else None),
-        published=choose_published(document.date if document else None, page.published),
+        authors=_split_authors(meta.author),
+        published=choose_published(meta.date, page.published),
         modified=page.modified,
-        sitename=(document.sitename if document else None) or None,
-        description=(document.description if document else None) or None,
-        tags=[t for t in ((document.tags if document else None) or []) if t],
+        sitename=meta.sitename or None,
+        description=meta.description or None,
+        tags=[t for t in (meta.tags or []) if t],
         language=language.language,
         language_probability=language.probability,
         word_count=words,
@@ -630,6 +628,7 @@ def _extract(
             },
             "encoding": codec,
             "text_source": source,
+            "metadata": metadata.SOURCE,
             "language_source": language.source,
         },
         quality=flags,
