@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -20,43 +21,119 @@ from w3lib.url import safe_url_string
 from newsarchive.classify import PageSignals
 
 _SKIP_SCHEMES = ("mailto:", "javascript:", "tel:", "data:", "#")
+_ORIGIN_ONLY = ("/", "http://", "https://")
 
 
 def absolute(base: str, href: str) -> str | None:
     href = href.strip()
     if not href or href.lower().startswith(_SKIP_SCHEMES):
         return None
+    if href.lower().startswith(_ORIGIN_ONLY):
+        # Path-absolute, scheme-relative and absolute links resolve the same against
+        # any page of the origin: resolved once per origin, not once per page. News
+        # pages repeat the same ~100 navigation links on every page, and resolving
+        # them (urljoin + safe_url_string) was the crawl's largest cost on the reactor.
+        return _resolve_cached(_origin(base), href)
+    return _resolve(base, href)
+
+
+def _origin(base: str) -> str:
+    scheme, netloc, *_ = urlsplit(base)
+    return f"{scheme}://{netloc}"
+
+
+def _resolve(base: str, href: str) -> str | None:
     url = safe_url_string(urljoin(base, href)).split("#", 1)[0]
     return url if urlsplit(url).scheme in ("http", "https") else None
 
 
+# Bounded (~10 MB at most); keys and values are plain strings, never lxml "smart"
+# strings, which would keep their whole page tree alive.
+_resolve_cached = lru_cache(maxsize=1 << 15)(_resolve)
+_HREFS = etree.XPath("//a/@href", smart_strings=False)
+
+
 def page_links(selector: Selector, base: str) -> Iterator[str]:
+    """Every http(s) link of the page, resolved, once each, in page order."""
+    hrefs = dict.fromkeys(_HREFS(selector.root))  # lxml directly: no Selector per link
     seen: set[str] = set()
-    for href in selector.xpath("//a/@href").getall():
+    for href in hrefs:
         url = absolute(base, href)
         if url and url not in seen:
             seen.add(url)
             yield url
 
 
+@dataclass(frozen=True)
+class PageHead:
+    """What the crawl reads from a page besides its links, in one pass over the tree.
+
+    Why one pass: each ``//meta[...]`` query walks the whole document (news pages run
+    to thousands of elements), and the crawl asked seven of them per page on the
+    reactor thread.
+    """
+
+    signals: PageSignals
+    canonical: str | None  # <link rel=canonical>, else og:url; resolved
+    language: str | None  # <html lang>, else og:locale; primary subtag, lowercase
+    feeds: tuple[str, ...]  # RSS/Atom <link rel=alternate>, resolved
+
+
+_HEAD_NODES = etree.XPath(
+    "//meta[@property='og:type' or @property='og:url' or @property='og:locale'"
+    " or @property='article:published_time']"
+    " | //link[@rel='canonical' or @rel='alternate']"
+    " | //script[@type='application/ld+json']",
+    smart_strings=False,
+)
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml")
+
+
+def page_head(selector: Selector, base: str) -> PageHead:
+    meta: dict[str, str] = {}
+    canonical: list[str] = []
+    feeds: list[str] = []
+    jsonld: list[str] = []
+    for node in _HEAD_NODES(selector.root):
+        tag = node.tag
+        if tag == "meta":
+            if (content := node.get("content")) is not None:
+                meta.setdefault(node.get("property"), content)
+        elif tag == "script":
+            jsonld.append(node.text or "")
+        elif node.get("rel") == "canonical":
+            if (href := node.get("href")) is not None:
+                canonical.append(href)
+        elif node.get("type") in _FEED_TYPES and (url := absolute(base, node.get("href") or "")):
+            feeds.append(url)
+    og_url = meta.get("og:url")
+    return PageHead(
+        signals=PageSignals(
+            og_type=meta.get("og:type"),
+            jsonld_types=tuple(_jsonld_types(jsonld)),
+            has_published_time=bool(meta.get("article:published_time")),
+        ),
+        canonical=next((url for value in (*canonical[:1], og_url) if value
+                        and (url := absolute(base, value))), None),
+        language=_language((selector.root.get("lang") or "").strip() or meta.get("og:locale")),
+        feeds=tuple(feeds),
+    )
+
+
+def _language(value: str | None) -> str | None:
+    return (value or "").strip().replace("_", "-").split("-")[0].lower() or None
+
+
 def canonical_url(selector: Selector, base: str) -> str | None:
-    for xpath in ("//link[@rel='canonical']/@href", "//meta[@property='og:url']/@content"):
-        value = selector.xpath(xpath).get()
-        if value and (url := absolute(base, value)):
-            return url
-    return None
+    return page_head(selector, base).canonical
 
 
 def language_hint(selector: Selector) -> str | None:
-    for xpath in ("/html/@lang", "//meta[@property='og:locale']/@content"):
-        value = selector.xpath(xpath).get()
-        if value:
-            return value.strip().replace("_", "-").split("-")[0].lower() or None
-    return None
+    return page_head(selector, "").language
 
 
-def _jsonld_types(selector: Selector) -> Iterator[str]:
-    for raw in selector.xpath("//script[@type='application/ld+json']/text()").getall():
+def _jsonld_types(scripts: list[str]) -> Iterator[str]:
+    for raw in scripts:
         try:
             data = json.loads(raw)
         except ValueError:
@@ -77,23 +154,11 @@ def _jsonld_types(selector: Selector) -> Iterator[str]:
 
 
 def page_signals(selector: Selector) -> PageSignals:
-    return PageSignals(
-        og_type=selector.xpath("//meta[@property='og:type']/@content").get(),
-        jsonld_types=tuple(_jsonld_types(selector)),
-        has_published_time=bool(
-            selector.xpath("//meta[@property='article:published_time']/@content").get()
-        ),
-    )
+    return page_head(selector, "").signals
 
 
 def feed_alternates(selector: Selector, base: str) -> Iterator[str]:
-    xpath = (
-        "//link[@rel='alternate'][@type='application/rss+xml' or "
-        "@type='application/atom+xml']/@href"
-    )
-    for href in selector.xpath(xpath).getall():
-        if url := absolute(base, href):
-            yield url
+    yield from page_head(selector, base).feeds
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ _TRACKING = re.compile(
 
 def strip_tracking(url: str) -> str:
     """The URL without tracking parameters or fragment; everything else as it was."""
+    if "?" not in url and "#" not in url and url.startswith(("http://", "https://")):
+        return url  # nothing to strip (most links): skip parsing it
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
              if not _TRACKING.match(k)]
