@@ -135,26 +135,32 @@ class NewsSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             return  # PDFs, images: archived in the WARC, nothing to extract or follow
         try:
-            signals = discovery.page_signals(response)
-        except ValueError:  # undecodable bytes served as text
-            signals = discovery.PageSignals()
-        if is_article(response.url, signals, self.site.article_patterns, self.site.deny_patterns):
-            item = self._article(response)
+            selector = response.selector
+            head = discovery.page_head(selector, response.url)
+        except ValueError:  # undecodable bytes served as text: archived, nothing to read
+            selector, head = None, discovery.PageHead(discovery.PageSignals(), None, None, ())
+        site = self.site
+        if is_article(response.url, head.signals, site.article_patterns, site.deny_patterns):
+            item = self._article(response, head)
             if item is not None:
                 yield item
+        # At DEPTH_LIMIT every request from this page would be dropped by Scrapy's depth
+        # middleware: its links are still recorded (metadata record), not requested.
+        limit = self.settings.getint("DEPTH_LIMIT")
+        follow = not limit or response.meta.get("depth", 0) < limit
         outlinks: list[str] = []
-        for url in discovery.feed_alternates(response, response.url):
+        for url in head.feeds:
             outlinks.append(url)
-            if request := self._follow(url, "feed", self.parse_feed):
+            if follow and (request := self._follow(url, "feed", self.parse_feed)):
                 yield request
-        for url in discovery.page_links(response, response.url):
+        for url in discovery.page_links(selector, response.url) if selector else ():
             outlinks.append(url)
-            if request := self._follow(url, "link"):
+            if follow and (request := self._follow(url, "link")):
                 yield request
         if metadata := page_metadata(response, self.session.crawl_id, outlinks):
             yield metadata  # a WARC metadata record beside the page's response
 
-    def _article(self, response: TextResponse) -> ArticlePage | None:
+    def _article(self, response: TextResponse, head: discovery.PageHead) -> ArticlePage | None:
         location = warc_location(response)
         if location is not None:
             # Counted whether or not text follows: WARC-only crawls find articles too.
@@ -165,7 +171,7 @@ class NewsSpider(scrapy.Spider):
             # Archived as far as it came (WARC-Truncated); half a page is not an article.
             self.crawler.stats.inc_value("newsarchive/discarded/truncated")
             return None
-        canonical = discovery.canonical_url(response, response.url)
+        canonical = head.canonical
         keys = {article_key(canonical or response.url), article_key(response.url)}
         if not self._articles_seen.claim(keys):
             self.crawler.stats.inc_value("newsarchive/duplicate_urls")
@@ -187,7 +193,7 @@ class NewsSpider(scrapy.Spider):
             capture=capture,
             body=response.body,
             encoding=response.encoding,
-            language_hint=discovery.language_hint(response) or self.site.language,
+            language_hint=head.language or self.site.language,
             drop_selectors=self.site.drop_selectors,
         )
 
