@@ -68,8 +68,10 @@ class ShardWriter:
         key = layout.text_key(site, date, self.crawl_id, self._serial, self.worker)
         path = self.spool.joinpath(*key.split("/"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        # mtime=0: the same records give the same bytes, whatever the clock says.
-        stream = gzip.GzipFile(filename="", mode="wb", fileobj=open(path, "xb"), mtime=0)
+        # mtime=0: the same records give the same bytes, whatever the clock says. Level 6
+        # (zlib's default): level 9 costs ~1.5x the CPU on the reactor for ~1 % smaller text.
+        stream = gzip.GzipFile(filename="", mode="wb", fileobj=open(path, "xb"), mtime=0,
+                               compresslevel=6)
         shard = _OpenShard(key, path, stream)
         self._open[(site, date)] = shard
         return shard
