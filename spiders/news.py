@@ -153,7 +153,7 @@ class NewsSpider(scrapy.Spider):
             outlinks.append(url)
             if follow and (request := self._follow(url, "feed", self.parse_feed)):
                 yield request
-        for url in discovery.page_links(selector, response.url) if selector else ():
+        for url in discovery.page_links(selector, response.url) if selector is not None else ():
             outlinks.append(url)
             if follow and (request := self._follow(url, "link")):
                 yield request
