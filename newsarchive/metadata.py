@@ -61,6 +61,11 @@ _REGEXP_NS = {"re": "http://exslt.org/regular-expressions"}
 _RE_TEST = re.compile(r"re:test\(\s*(@[\w:-]+)\s*,\s*'([^']*)'\s*\)")
 _LITERAL = re.compile(r"[\w \-]")
 _MAX_ALTERNATIVES = 64
+#: trafilatura's test of a tag link, and a quick check that a page has any (one pass
+#: over its links instead of four searches of the whole page for tag boxes)
+_TAG_HREF_RE = re.compile("/tag(?:y|ies|s)?/")
+_TAG_LINK = XPath("boolean(//a[contains(@href, '/tag')])")
+_TAG_XPATHS_FIND_LINKS = all(x.path.rstrip().endswith("//a[@href]") for x in TAGS_XPATHS)
 
 
 class _Unsupported(Exception):
@@ -240,14 +245,17 @@ def extract_author(tree: HtmlElement) -> str | None:
 
 def extract_tags(tree: HtmlElement) -> list[str]:
     """trafilatura's ``extract_catstags("tag", …)``: the texts of links to ``/tag/``,
-    ``/tags/`` pages inside tag boxes, with the rewritten expressions."""
+    ``/tags/`` pages inside tag boxes, with the rewritten expressions; not searched for
+    when the page links to no such page."""
     _, _, expressions = _expressions()
+    if _TAG_XPATHS_FIND_LINKS and not _TAG_LINK(tree):
+        return []  # what the expressions find must be a link to a tag page: none
     results: list[str] = []
     for expression in expressions:
         results.extend(
             block_text(element)
             for element in expression(tree)
-            if re.search("/tag(?:y|ies|s)?/", element.attrib["href"])
+            if _TAG_HREF_RE.search(element.attrib["href"])
         )
         if results:
             break

@@ -102,9 +102,17 @@ def test_author_is_trafilaturas(body: str) -> None:
     assert etree.tostring(tree) == before  # the page is not changed
 
 
-def test_tags_are_trafilaturas() -> None:
-    tree = document_fromstring(PAGE)
-    assert metadata.extract_tags(tree) == ["Budget"]
+@pytest.mark.parametrize(
+    ("body", "tags"),
+    [
+        (PAGE, ["Budget"]),
+        ('<div class="tags"><a href="/topic/x/">X</a></div><a href="/tags/y/">Y</a>', []),
+        ('<div class="tags"><a href="/topic/x/">X</a></div>', []),
+    ],
+)
+def test_tags_are_trafilaturas(body: str, tags: list[str]) -> None:
+    tree = document_fromstring(f"<html><body>{body}</body></html>")
+    assert metadata.extract_tags(tree) == tags
     assert metadata.extract_tags(tree) == trafilatura.metadata.extract_catstags("tag", tree)
 
 
