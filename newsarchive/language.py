@@ -19,7 +19,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
@@ -39,30 +38,6 @@ HINT_THRESHOLD = 0.7
 
 _LETTER_RE = re.compile(r"[^\W\d_]")
 _HINT_SPLIT_RE = re.compile(r"[-_]")
-
-
-class _Detector(Detector):
-    """langdetect's ``Detector`` with its two inner loops written as list comprehensions.
-
-    Each random trial updates the 55 language probabilities once per sampled n-gram
-    (hundreds of times a page) with an indexed ``for`` loop; the same arithmetic over
-    ``zip`` takes about half the time (~30% less for the whole detection) and gives
-    the same floats, bit for bit: ``p * (weight + q)`` is the ``prob[i] *= weight + q``
-    of the original, and the sum before normalising is still the built-in ``sum``.
-    """
-
-    def _update_lang_prob(self, prob: list[float], word: str | None, alpha: float) -> bool:
-        lang_prob_map = self.word_lang_prob_map.get(word) if word is not None else None
-        if lang_prob_map is None:
-            return False
-        weight = alpha / self.BASE_FREQ
-        prob[:] = [p * (weight + q) for p, q in zip(prob, lang_prob_map, strict=True)]
-        return True
-
-    def _normalize_prob(self, prob: list[float]) -> float:
-        total = sum(prob)
-        prob[:] = [p / total for p in prob]
-        return max(0.0, *prob)
 
 
 @functools.lru_cache(maxsize=1)
@@ -123,7 +98,7 @@ def identify(text: str, hints: Sequence[str | None] = ()) -> Language:
     if len(_LETTER_RE.findall(sample)) < MIN_LETTERS:
         return _UNKNOWN
     wanted = [code for code in (normalize_hint(h) for h in hints) if code]
-    detector = _Detector(_factory())
+    detector = _factory().create()
     detector.n_trial = TRIALS
     detector.append(sample)
     try:
