@@ -226,6 +226,21 @@ def test_crawl_by_site_name_from_a_registry(sample_site, tmp_path):
     assert manifest["crawl"]["site"] == "gazette"
     assert manifest["counts"]["articles"] >= 3
     assert list((archive / "text" / "site=gazette").rglob("*.jsonl.gz"))
+    # Pages at DEPTH_LIMIT (here the articles) are not followed, but their metadata
+    # records still list their outlinks, as every other page's do.
+    start = f"{sample_site.base_url}/section/world/"
+    outlinks: dict[str, list[str]] = {}
+    for key in (e["key"] for e in manifest["files"] if e["kind"] == "warc"):
+        with open(archive / key, "rb") as f:
+            for record in ArchiveIterator(f):
+                if record.rec_type == "metadata":
+                    uri = record.rec_headers.get_header("WARC-Target-URI")
+                    fields = record.content_stream().read().decode().split("\r\n")
+                    outlinks[uri] = [line.split(": ", 1)[1] for line in fields
+                                     if line.startswith("outlink: ")]
+    deepest = [url for url in outlinks[start] if url in outlinks]  # depth 1: fetched
+    assert deepest and all(outlinks[url] for url in deepest)
+    assert any(link not in outlinks for url in deepest for link in outlinks[url])
 
 
 def _assert_clean_failure(result, *needles):
