@@ -19,7 +19,8 @@ the time (see tests/test_extract_metadata.py and benchmarks/extraction.py).
   ``re:test(@attr, 'a|b')`` (a call back into Python for every element tested)
   rewritten as the equivalent ``contains()``/``starts-with()`` tests, which stay in
   libxml2 (:func:`native_xpath`): 10–40% faster. A pattern that cannot be rewritten
-  exactly is left as it is.
+  exactly is left as it is. The author expressions also get a cheap first test of
+  the attributes they read (:func:`prefiltered`), which most elements fail: ~20% less.
 """
 
 from __future__ import annotations
@@ -204,6 +205,108 @@ def axis_forms(expression: XPath) -> tuple[XPath, XPath] | None:
     )
 
 
+_ATTRIBUTE_TEST_RE = re.compile(
+    r"(?:contains|starts-with)\(\s*(@[\w:-]+)\s*,\s*'[^']*'\s*\)"  # contains(@class, 'x')
+    r"|(@[\w:-]+)\s*=\s*'[^']*'"  # @class='x'
+    r"|([a-z][\w-]*)\s*=\s*'[^']*'"  # rel='me': a child element's text
+)
+_OR_RE = re.compile(r"\s+or\s+")
+_NAME_TEST_RE = re.compile(r"\*|[\w-]+")
+
+
+def _top_level(text: str, separator: re.Pattern[str] | None = None) -> list[str]:
+    """``text`` split at ``separator`` outside brackets and strings, or (no separator)
+    the ``[…]`` blocks that follow each other at its top level."""
+    parts, depth, quote, start, i = [], 0, "", 0, 0
+    while i < len(text):
+        char = text[i]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "[(":
+            if depth == 0 and separator is None and char == "[":
+                start = i
+            depth += 1
+        elif char in "])":
+            depth -= 1
+            if depth == 0 and separator is None and char == "]":
+                parts.append(text[start : i + 1])
+        elif depth == 0 and separator is not None and (match := separator.match(text, i)):
+            parts.append(text[start:i])
+            start = i = match.end()
+            continue
+        i += 1
+    return parts if separator is None else [*parts, text[start:]]
+
+
+def _enclosed(text: str) -> bool:
+    """Whether ``text`` is one parenthesised group: "(a or b)", not "(a) or (b)"."""
+    if not text.startswith("("):
+        return False
+    depth, quote = 0, ""
+    for i, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return i == len(text) - 1
+    return False
+
+
+def _required(predicate: str) -> set[str] | None:
+    """What an element needs for ``predicate`` to hold when it is an ``or`` of attribute
+    tests: the attributes (``@class``) and child elements (``rel``) they read. None for
+    any other predicate (a name test, ``not()``, ``and``...), which may hold without."""
+    needs: set[str] = set()
+    for part in _top_level(predicate.strip(), _OR_RE):
+        part = part.strip()
+        if _enclosed(part):
+            inner = _required(part[1:-1])
+            if inner is None:
+                return None
+            needs |= inner
+            continue
+        match = _ATTRIBUTE_TEST_RE.fullmatch(part)
+        if match is None:
+            return None
+        needs.add(next(group for group in match.groups() if group))
+    return needs
+
+
+def prefiltered(expression: XPath) -> XPath:
+    """``expression`` with a cheap test before its first predicate that is an ``or`` of
+    attribute tests: ``//*[@rel='author' or contains(@class, 'byline')]`` becomes
+    ``//*[@rel or @class][…]``. Same elements (predicates are and-ed, none positional);
+    most elements of a page have none of the attributes and fail at once."""
+    parts = []
+    for part in _union_parts(expression.path):
+        match = _ABSOLUTE_STEP_RE.match(part)
+        blocks = _top_level(part, None) if match else []
+        step = part[match.end() :].strip() if match else ""
+        name = step.split("[", 1)[0]
+        if (
+            not match
+            or not _NAME_TEST_RE.fullmatch(name)  # one step only
+            or "".join(blocks) != step[len(name) :]
+            or _POSITIONAL_RE.search(_STRING_RE.sub("", step))
+        ):
+            parts.append(part)
+            continue
+        for n, block in enumerate(blocks):
+            needs = _required(block[1:-1])
+            if needs:
+                blocks.insert(n, f"[{' or '.join(sorted(needs))}]")
+                break
+        parts.append(f"{part[: match.end()]}{name}{''.join(blocks)}")
+    return XPath(" | ".join(parts), namespaces=_REGEXP_NS)
+
+
 @functools.lru_cache(maxsize=1)
 def _expressions() -> tuple[list[XPath], list[tuple[XPath, XPath]] | None, list[XPath]]:
     """trafilatura's author, author-discard and tag expressions, rewritten (once per process);
@@ -211,7 +314,7 @@ def _expressions() -> tuple[list[XPath], list[tuple[XPath, XPath]] | None, list[
     discard = [native_xpath(x) for x in AUTHOR_DISCARD_XPATHS]
     forms = [axis_forms(x) for x in discard]
     return (
-        [native_xpath(x) for x in AUTHOR_XPATHS],
+        [prefiltered(native_xpath(x)) for x in AUTHOR_XPATHS],
         None if None in forms else forms,  # type: ignore[arg-type]
         [native_xpath(x) for x in TAGS_XPATHS],
     )

@@ -11,7 +11,14 @@ from lxml.html import document_fromstring
 from trafilatura import xpaths
 
 from newsarchive import metadata
-from newsarchive.metadata import DATE_PARAMS, _alternatives, _Unsupported, native_xpath
+from newsarchive.metadata import (
+    DATE_PARAMS,
+    _alternatives,
+    _required,
+    _Unsupported,
+    native_xpath,
+    prefiltered,
+)
 
 DATA = Path(__file__).parent / "data"
 FIELDS = ("title", "author", "date", "sitename", "description", "tags", "url")
@@ -70,6 +77,42 @@ def test_other_patterns_are_left_alone(pattern: str) -> None:
 def test_rewritten_expressions_select_the_same_elements(expression: etree.XPath) -> None:
     tree = document_fromstring(PAGE)
     assert native_xpath(expression)(tree) == expression(tree)
+
+
+@pytest.mark.parametrize(
+    ("predicate", "needs"),
+    [
+        ("@a='x' or (contains(@b, 'y') or rel='me')", {"@a", "@b", "rel"}),
+        ("(@a='x') or (starts-with(@b, 'y'))", {"@a", "@b"}),
+        ("self::a or self::b", None),
+        ("not(@a)", None),
+        ("@a='x' and @b='y'", None),
+        ("(@a='x') and (@b='y')", None),
+        ("@a!='x'", None),
+        ("contains(@a, 'x') or string-length(@b) > 3", None),
+    ],
+)
+def test_what_a_predicate_requires(predicate: str, needs: set[str] | None) -> None:
+    assert _required(predicate) == needs
+
+
+def test_prefilter() -> None:
+    path = "//*[self::a or self::p][@rel='author' or contains(@class, 'x')]|//author"
+    assert prefiltered(etree.XPath(path)).path == (
+        "//*[self::a or self::p][@class or @rel][@rel='author' or contains(@class, 'x')] | //author"
+    )
+    for unchanged in ("//*[@a='x'][1]", "//div//a[@href='x']", "//*[not(@a)]"):
+        assert prefiltered(etree.XPath(unchanged)).path == unchanged
+
+
+@pytest.mark.parametrize("expression", xpaths.AUTHOR_XPATHS, ids=["0", "1", "2"])
+def test_prefiltered_author_expressions_select_the_same_elements(
+    expression: etree.XPath,
+) -> None:
+    tree = document_fromstring(PAGE.replace("<body>", "<body><author>A Name</author>"))
+    rewritten = prefiltered(native_xpath(expression))
+    assert "[@class or " in rewritten.path  # a prefilter was added
+    assert rewritten(tree) == expression(tree) != []
 
 
 def test_author_tag_expressions_need_no_python_callbacks() -> None:
