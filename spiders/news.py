@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
+from scrapy.selector import Selector
 
 from newsarchive import discovery, workers
 from newsarchive.capture import is_unchanged, page_metadata, warc_location
@@ -135,7 +136,10 @@ class NewsSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             return  # PDFs, images: archived in the WARC, nothing to extract or follow
         try:
-            selector = response.selector
+            # Not response.selector: the response outlives this callback (its article
+            # waits for extraction), and a cached selector would keep its lxml tree,
+            # ~10x the page's size, alive with it.
+            selector = Selector(text=response.text)
             head = discovery.page_head(selector, response.url)
         except ValueError:  # undecodable bytes served as text: archived, nothing to read
             selector, head = None, discovery.PageHead(discovery.PageSignals(), None, None, ())
