@@ -61,7 +61,10 @@ def counts_from_stats(stats: dict[str, Any]) -> dict[str, Any]:
         "truncated": _by_reason(stats, "newsarchive/truncated/"),
         # links not followed: denied (deny_patterns), too-old; and past DEPTH_LIMIT
         "skipped": _by_reason(stats, "newsarchive/skipped/"),
-        "depth_limited": stats.get("depth/request_ignored_count", 0),
+        # links of pages at DEPTH_LIMIT (the spider does not request them) and any
+        # request Scrapy's depth middleware dropped
+        "depth_limited": stats.get("newsarchive/depth_limited", 0)
+        + stats.get("depth/request_ignored_count", 0),
         "http_status": {
             k.rsplit("/", 1)[-1]: v
             for k, v in sorted(stats.items())

@@ -161,6 +161,8 @@ class NewsSpider(scrapy.Spider):
             outlinks.append(url)
             if follow and (request := self._follow(url, "link")):
                 yield request
+        if not follow and outlinks:
+            self.crawler.stats.inc_value("newsarchive/depth_limited", len(outlinks))
         if metadata := page_metadata(response, self.session.crawl_id, outlinks):
             yield metadata  # a WARC metadata record beside the page's response
 
