@@ -2,7 +2,11 @@
 
 Each record is serialised by warcio (digests, lengths) and compressed here as its own
 gzip member, at a configurable level: warcio's own gzip runs at level 9, several
-times slower for the same size. Writing returns where the record landed, so a
+times slower for the same size. The compressor is zlib-ng's (standard gzip members,
+any reader reads them): at level 6 it takes 2.1 ms for a 115 KB news page where zlib
+takes 3.9 ms, for the same size (0.199 vs 0.198 of the page, measured on the extraction
+benchmark's 181 pages); on two cores with extraction running, that CPU is the crawl's.
+Writing returns where the record landed, so a
 clean-text record (or an index) can point back at the exact archived bytes.
 """
 
@@ -15,7 +19,6 @@ import hashlib
 import io
 import os
 import uuid
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +28,7 @@ from urllib.parse import urlsplit
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
+from zlib_ng import zlib_ng
 
 from newsarchive import layout
 from newsarchive.errors import StorageError
@@ -161,7 +165,9 @@ class RollingWarcWriter:
         self._builder.out = buf
         self._builder.write_record(record)
         raw = buf.getvalue()
-        compressor = zlib.compressobj(self.options.gzip_level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        compressor = zlib_ng.compressobj(
+            self.options.gzip_level, zlib_ng.DEFLATED, zlib_ng.MAX_WBITS + 16
+        )
         return compressor.compress(raw) + compressor.flush()
 
     def _append(self, data: bytes, then: bytes = b"") -> int:
