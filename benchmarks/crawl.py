@@ -60,7 +60,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import psutil
@@ -102,17 +102,13 @@ class Usage:
 
 
 @dataclass
-class Result:
-    case: str
-    pages: int
-    seconds: float
-    wall: float
-    cpu: float
-    rss_main: int
-    rss_worker: int
-    rss_sum: int
-    cpu_main_thread: float
-    load: float
+class Result(Usage):
+    """One case at one N: what its process used, and how many pages in how long."""
+
+    case: str = ""
+    pages: int = 0
+    seconds: float = 0.0
+    load: float = 0.0
     notes: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -255,17 +251,19 @@ class Bench:
                     stats.get("newsarchive/warc/bytes", 0) / pages / 1024, 1)
                 if not self.args.keep:
                     shutil.rmtree(archive, ignore_errors=True)
-        return Result(CASES[case], pages, seconds, usage.wall, usage.cpu, usage.rss_main,
-                      usage.rss_worker, usage.rss_sum, usage.cpu_main_thread, load, notes)
+        return Result(**asdict(usage), case=CASES[case], pages=pages, seconds=seconds,
+                      load=load, notes=notes)
 
 
 def best_of(runs: list[Result]) -> Result:
     """Best speed and CPU, highest memory, of the repeats of one case."""
     best = max(runs, key=lambda r: r.rate)
-    return Result(best.case, best.pages, best.seconds, min(r.wall for r in runs),
-                  min(r.cpu for r in runs), max(r.rss_main for r in runs),
-                  max(r.rss_worker for r in runs), max(r.rss_sum for r in runs),
-                  min(r.cpu_main_thread for r in runs), best.load, best.notes)
+    return replace(
+        best, wall=min(r.wall for r in runs), cpu=min(r.cpu for r in runs),
+        rss_main=max(r.rss_main for r in runs), rss_worker=max(r.rss_worker for r in runs),
+        rss_sum=max(r.rss_sum for r in runs),
+        cpu_main_thread=min(r.cpu_main_thread for r in runs),
+    )
 
 
 def print_table(pages: int, results: dict[str, Result], header: str) -> None:
