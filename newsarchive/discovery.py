@@ -26,9 +26,10 @@ _ORIGIN_ONLY = ("/", "http://", "https://")
 
 def absolute(base: str, href: str) -> str | None:
     href = href.strip()
-    if not href or href.lower().startswith(_SKIP_SCHEMES):
+    lowered = href.lower()
+    if not href or lowered.startswith(_SKIP_SCHEMES):
         return None
-    if href.lower().startswith(_ORIGIN_ONLY):
+    if lowered.startswith(_ORIGIN_ONLY):
         # Path-absolute, scheme-relative and absolute links resolve the same against
         # any page of the origin: resolved once per origin, not once per page. News
         # pages repeat the same ~100 navigation links on every page, and resolving
@@ -73,10 +74,10 @@ class PageHead:
     reactor thread.
     """
 
-    signals: PageSignals
-    canonical: str | None  # <link rel=canonical>, else og:url; resolved
-    language: str | None  # <html lang>, else og:locale; primary subtag, lowercase
-    feeds: tuple[str, ...]  # RSS/Atom <link rel=alternate>, resolved
+    signals: PageSignals = PageSignals()
+    canonical: str | None = None  # <link rel=canonical>, else og:url; resolved
+    language: str | None = None  # <html lang>, else og:locale; primary subtag, lowercase
+    feeds: tuple[str, ...] = ()  # RSS/Atom <link rel=alternate>, resolved
 
 
 _HEAD_NODES = etree.XPath(
@@ -89,7 +90,8 @@ _HEAD_NODES = etree.XPath(
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml")
 
 
-def page_head(selector: Selector, base: str) -> PageHead:
+def page_head(selector: Selector, base: str = "") -> PageHead:
+    """``base`` resolves the canonical and feed URLs (relative ones are dropped without)."""
     meta: dict[str, str] = {}
     canonical: list[str] = []
     feeds: list[str] = []
@@ -124,14 +126,6 @@ def _language(value: str | None) -> str | None:
     return (value or "").strip().replace("_", "-").split("-")[0].lower() or None
 
 
-def canonical_url(selector: Selector, base: str) -> str | None:
-    return page_head(selector, base).canonical
-
-
-def language_hint(selector: Selector) -> str | None:
-    return page_head(selector, "").language
-
-
 def _jsonld_types(scripts: list[str]) -> Iterator[str]:
     for raw in scripts:
         try:
@@ -151,14 +145,6 @@ def _jsonld_types(scripts: list[str]) -> Iterator[str]:
                     yield from (k for k in kind if isinstance(k, str))
                 if "@graph" in node:
                     stack.append(node["@graph"])
-
-
-def page_signals(selector: Selector) -> PageSignals:
-    return page_head(selector, "").signals
-
-
-def feed_alternates(selector: Selector, base: str) -> Iterator[str]:
-    yield from page_head(selector, base).feeds
 
 
 @dataclass(frozen=True)

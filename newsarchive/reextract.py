@@ -209,11 +209,11 @@ def _is_candidate(response: Response, known: dict[str, dict], site: Site | None)
         return False
     from parsel import Selector
 
-    from newsarchive.discovery import page_signals
+    from newsarchive.discovery import page_head
 
     try:
         text, _ = decode_body(response.body, response.charset)
-        signals = page_signals(Selector(text=text))
+        signals = page_head(Selector(text=text)).signals
     except Exception:  # unparseable: the URL alone decides
         from newsarchive.classify import PageSignals
 

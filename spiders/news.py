@@ -142,7 +142,7 @@ class NewsSpider(scrapy.Spider):
             selector = Selector(text=response.text)
             head = discovery.page_head(selector, response.url)
         except ValueError:  # undecodable bytes served as text: archived, nothing to read
-            selector, head = None, discovery.PageHead(discovery.PageSignals(), None, None, ())
+            selector, head = None, discovery.PageHead()
         site = self.site
         if is_article(response.url, head.signals, site.article_patterns, site.deny_patterns):
             item = self._article(response, head)

@@ -54,10 +54,11 @@ def test_page_links_and_metadata():
     assert list(discovery.page_links(page, base)) == [
         "https://n.example/a", "https://other.example/b"
     ]
-    assert discovery.canonical_url(page, base) == "https://n.example/x"
-    assert discovery.language_hint(page) == "de"
-    assert list(discovery.feed_alternates(page, base)) == ["https://n.example/feed.xml"]
-    assert discovery.page_signals(page).og_type == "article"
+    head = discovery.page_head(page, base)
+    assert head.canonical == "https://n.example/x"
+    assert head.language == "de"
+    assert head.feeds == ("https://n.example/feed.xml",)
+    assert head.signals.og_type == "article"
 
 
 def test_article_classification():
