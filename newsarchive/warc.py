@@ -260,7 +260,7 @@ class RollingWarcWriter:
             "request",
             payload=io.BytesIO(exchange.request_body),
             length=len(exchange.request_body),
-            http_headers=StatusAndHeaders(
+            http_headers=RawHeaders(
                 request_line, list(exchange.request_headers), is_http_request=True
             ),
             warc_headers_dict={
@@ -357,6 +357,44 @@ class RollingWarcWriter:
         self.on_close(path, key, self._file_records)
 
 
+class RawHeaders(StatusAndHeaders):
+    """Status line and headers serialised as latin-1: one byte per character, so header
+    values decoded from the wire as latin-1 go back into the record as the very bytes the
+    server sent.
+
+    warcio writes non-ASCII headers %-encoded as UTF-8: a raw UTF-8 ``Location: /café``
+    became ``/caf%C3%83%C2%A9``, a redirect to a URL that was never captured. Characters
+    past U+00FF (never from the wire) are written as UTF-8, and CR or LF inside a name or
+    value (never from the wire either) as a space, so no value can add a header line.
+    """
+
+    def __init__(self, statusline: str, headers: list[tuple[str, str]], protocol: str = "",
+                 total_len: int = 0, is_http_request: bool = False) -> None:
+        super().__init__(_one_line(statusline), [(_one_line(k), _one_line(v)) for k, v in headers],
+                         protocol, total_len, is_http_request)
+
+    def compute_headers_buffer(self, header_filter=None) -> None:
+        text = self.to_str(header_filter) + "\r\n"
+        try:
+            self.headers_buff = text.encode("latin-1")
+        except UnicodeEncodeError:
+            self.headers_buff = b"".join(
+                c.encode("latin-1") if ord(c) < 256 else c.encode("utf-8") for c in text
+            )
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", " ").replace("\n", " ") if "\r" in text or "\n" in text else text
+
+
+def http_head(record: bytes) -> bytes:
+    """The HTTP status line and headers of an uncompressed WARC record, as stored (both
+    blank-line separated blocks end in CRLF CRLF); empty if the record holds none."""
+    _, sep, block = record.partition(b"\r\n\r\n")
+    head, sep2, _ = block.partition(b"\r\n\r\n")
+    return head + sep2 if sep and sep2 else b""
+
+
 def response_http_headers(exchange: Exchange) -> StatusAndHeaders:
     """The response's status line and headers, made consistent with the stored body.
 
@@ -380,7 +418,7 @@ def response_http_headers(exchange: Exchange) -> StatusAndHeaders:
                 headers.append((name, value))
         if length not in headers:
             headers.append(length)
-    return StatusAndHeaders(status_line, list(headers), protocol=exchange.protocol)
+    return RawHeaders(status_line, list(headers), protocol=exchange.protocol)
 
 
 def warc_fields(fields: list[tuple[str, str]]) -> bytes:
