@@ -15,7 +15,8 @@ import click
 @click.option("--raw", is_flag=True,
               help="Print the archived HTTP response (status, headers, body as received).")
 @click.option("--decode", is_flag=True,
-              help="With --raw: undo the body's Content-Encoding (gzip, br…).")
+              help="With --raw: undo the body's Content-Encoding (gzip, deflate, br, zstd, "
+                   "stacked); the headers stay as archived.")
 @click.option("--json", "as_json", is_flag=True, help="Print the record alone, as JSON.")
 def command(ident: str, archive: str, raw: bool, decode: bool, as_json: bool) -> None:
     """Show an article by its id (8+ leading characters will do) or by URL.
@@ -24,6 +25,7 @@ def command(ident: str, archive: str, raw: bool, decode: bool, as_json: bool) ->
     """
     from newsarchive.corpus.provenance import find, read_warc
     from newsarchive.corpus.reader import Archive
+    from newsarchive.encodings import DecodingError
     from newsarchive.errors import ConfigError
 
     source = Archive(archive)
@@ -37,7 +39,13 @@ def command(ident: str, archive: str, raw: bool, decode: bool, as_json: bool) ->
             "give more of the id"
         )
     record = matches[-1]
-    warc = read_warc(source, record, decode=raw and decode)
+    try:
+        warc = read_warc(source, record, decode=raw and decode)
+    except DecodingError as e:
+        raise DecodingError(
+            f"cannot decode the archived body of {record.get('url')}: {e} "
+            "(without --decode, --raw prints it as archived)"
+        ) from None
     if raw:
         out = sys.stdout.buffer
         out.write(warc.http_header_bytes)

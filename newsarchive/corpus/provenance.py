@@ -9,11 +9,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
 from newsarchive.corpus.reader import Archive
+from newsarchive.encodings import decode_body
 from newsarchive.errors import ConfigError, StorageError
+from newsarchive.warc import http_head
 
 
 def find(archive: Archive, ident: str) -> list[dict[str, Any]]:
@@ -46,6 +49,13 @@ class WarcRecord:
     digest_ok: bool | None
 
 
+def _inflate(member: bytes) -> bytes:
+    """One WARC record's bytes, from its gzip member (or as is, if not compressed)."""
+    if not member.startswith(b"\x1f\x8b"):
+        return member
+    return zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(member)
+
+
 def read_warc(archive: Archive, record: dict[str, Any], decode: bool = False) -> WarcRecord:
     """The response record a text came from; ``decode`` undoes the Content-Encoding."""
     from warcio.archiveiterator import ArchiveIterator
@@ -69,13 +79,13 @@ def read_warc(archive: Archive, record: dict[str, Any], decode: bool = False) ->
         actual = base64.b32encode(hashlib.sha1(body).digest()).decode()
         digest_ok = actual == digest.removeprefix("sha1:")
     if decode:
-        again = next(iter(ArchiveIterator(io.BytesIO(chunk))))
-        body = again.content_stream().read()
+        body = decode_body(body, http.get_header("Content-Encoding") if http else None)
     return WarcRecord(
         warc_headers=list(warc.rec_headers.headers),
         status_line=f"{http.protocol} {http.statusline}" if http else "",
         http_headers=list(http.headers) if http else [],
-        http_header_bytes=http.to_bytes() if http else b"",
+        # the stored bytes: warcio's parsed headers, re-encoded, would not be
+        http_header_bytes=http_head(_inflate(chunk)) if http else b"",
         body=body,
         digest_ok=digest_ok,
     )
