@@ -48,6 +48,9 @@ def counts_from_stats(stats: dict[str, Any]) -> dict[str, Any]:
         },
         "discarded": discarded,
         "robots_forbidden": stats.get("robotstxt/forbidden", 0),
+        # robots.txt fetches by outcome (RFC 9309): fetched, unavailable (4xx: allow),
+        # unreachable (5xx/none: disallow), retried, redirects… (newsarchive.robots)
+        "robots": _by_reason(stats, "newsarchive/robots/"),
         "download_errors": stats.get("downloader/exception_count", 0),
         # per attempt, by exception class: DownloadTimeoutError, IgnoreRequest (robots)…
         "download_errors_by_type": {

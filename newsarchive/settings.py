@@ -48,6 +48,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Just below the capture: cuts bodies at DOWNLOAD_MAXSIZE keeping what came (the
     # capture marks them truncated), and retries bodies cut off after they are archived.
     "newsarchive.truncation.TruncationMiddleware": 940,
+    # robots.txt per RFC 9309 (newsarchive.robots) in place of Scrapy's allow-on-error one
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "newsarchive.robots.RobotsPolicyMiddleware": 100,
     "newsarchive.politeness.CrawlDelayMiddleware": 105,  # after RobotsTxtMiddleware (100)
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "newsarchive.politeness.ContactUserAgentMiddleware": 500,
@@ -79,6 +82,10 @@ NEWSARCHIVE_MIN_WORDS = 30
 NEWSARCHIVE_CONTACT = ""  # URL or e-mail sites can reach the operator at (in the UA)
 NEWSARCHIVE_INCREMENTAL = True  # conditional requests and revisits for known articles
 NEWSARCHIVE_MAX_AGE_DAYS = 0  # skip articles published longer ago; 0 = no limit
+# robots.txt answering 5xx/429 or not at all disallows its host; asked again this many
+# times, this many seconds apart, while the host's requests wait (newsarchive.robots)
+NEWSARCHIVE_ROBOTS_RETRIES = 2
+NEWSARCHIVE_ROBOTS_RETRY_DELAY = 30
 NEWSARCHIVE_MAX_ERROR_RATE = 0.2  # share of failed fetches above which the exit status is 4
 NEWSARCHIVE_SUMMARY_FILE = ""  # Markdown run summary; empty = <spool>/summaries/<crawl>.md
 # Several machines (README "Several machines"): a Redis URL switches the crawl to a

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
-from newsarchive import frontier
+from newsarchive import frontier, robots
 from newsarchive.config import Config
 from newsarchive.errors import ConfigError, NewsarchiveError, StorageError
 from newsarchive.storage import open_store
@@ -53,6 +53,7 @@ def preflight(settings: object, spargs: dict[str, str]) -> None:
     from spiders.news import SPIDER_ARGS, resolve_since, resolve_site
 
     config = Config.from_settings(settings)
+    robots.retry_policy(settings)
     unknown = sorted(set(spargs) - set(SPIDER_ARGS))
     if unknown:
         raise ConfigError(
