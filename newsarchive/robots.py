@@ -153,10 +153,13 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
     async def _settle(self, robots_url: str, request: Request) -> Any:
         """The host's rules: fetched, or DisallowAll once every retry found it unreachable."""
         netloc = urlsplit(robots_url).netloc
+        why = ""
         for attempt in range(self.retries + 1):
             if attempt:
+                if not await self._wait(self.retry_delay):
+                    why += "; the crawl is stopping"
+                    break
                 self._stats.inc_value(f"{STATS}retried")
-                await self._sleep(self.retry_delay)
             parser, why = await self._fetch(robots_url, request)
             if parser is not None:
                 return parser
@@ -173,10 +176,19 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
         self._stats.inc_value(f"{STATS}hosts-disallowed")
         return DisallowAll()
 
-    async def _sleep(self, seconds: float) -> None:
+    async def _wait(self, seconds: float) -> bool:
+        """Wait before asking again; False as soon as the crawl is stopping (a SIGTERM
+        must not wait for robots.txt retries)."""
         from twisted.internet import reactor, task
 
-        await maybe_deferred_to_future(task.deferLater(reactor, seconds, lambda: None))
+        end = reactor.seconds() + seconds
+        while (left := end - reactor.seconds()) > 0:
+            if not self.crawler.engine.running:
+                return False
+            await maybe_deferred_to_future(
+                task.deferLater(reactor, min(left, 0.25), lambda: None)
+            )
+        return bool(self.crawler.engine.running)
 
     async def _fetch(self, url: str, request: Request) -> tuple[Any, str]:
         """(parser, "") or (None, why) when unreachable; follows redirects itself."""

@@ -170,3 +170,39 @@ def _archive_path(crawl: RobotsCrawl) -> Path:
     args = crawl.process.args
     setting = next(a for a in args if str(a).startswith("NEWSARCHIVE_ARCHIVE="))
     return Path(str(setting).split("=", 1)[1])
+
+
+def test_a_stop_does_not_wait_for_robots_txt_retries(tmp_path):
+    """SIGTERM while a host waits for its robots.txt to be asked again (an hour away):
+    the crawl stops like any other, the host's page never fetched."""
+    import signal
+    import sys
+    import time
+
+    from tests.helpers import ROOT
+
+    with HostileServer() as server:
+        server.script("/robots.txt", response(503, [TEXT], b"busy"))
+        server.script("/", response(200, [HTML], index_html([])))
+        archive = tmp_path / "archive"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"url={server.url('/')}",
+             "-s", f"NEWSARCHIVE_ARCHIVE={archive}", "-s", "RETRY_TIMES=0",
+             "-s", "NEWSARCHIVE_ROBOTS_RETRY_DELAY=3600"],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            deadline = time.monotonic() + 120  # only against a crawl that never starts
+            while "/robots.txt" not in server.paths():
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.1)
+            time.sleep(1)
+            process.send_signal(signal.SIGTERM)
+            stderr = process.communicate(timeout=120)[1]  # would be an hour without the fix
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert "/" not in server.paths()
+        manifest = load_manifest(archive)
+        assert manifest["crawl"]["finish_reason"] == "shutdown", stderr[-3000:]
+        assert manifest["counts"]["robots"]["hosts-disallowed"] == 1
