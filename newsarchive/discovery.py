@@ -7,59 +7,64 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree
 from parsel import Selector
-from w3lib.url import safe_url_string
 
 from newsarchive.classify import PageSignals
+from newsarchive.urls import Rejected, resolve
 
-_SKIP_SCHEMES = ("mailto:", "javascript:", "tel:", "data:", "#")
 _ORIGIN_ONLY = ("/", "http://", "https://")
+Rejects = Counter  # reasons (urls.Rejected.reason) of the URLs a document gave that were not usable
 
 
-def absolute(base: str, href: str) -> str | None:
-    href = href.strip()
-    lowered = href.lower()
-    if not href or lowered.startswith(_SKIP_SCHEMES):
-        return None
+def absolute(base: str, href: str, rejects: Rejects | None = None) -> str | None:
+    """``href`` resolved and checked (newsarchive.urls.resolve); a rejected one is
+    counted in ``rejects`` by reason. Never raises."""
+    lowered = href.lstrip().lower()
     if lowered.startswith(_ORIGIN_ONLY):
         # Path-absolute, scheme-relative and absolute links resolve the same against
         # any page of the origin: resolved once per origin, not once per page. News
         # pages repeat the same ~100 navigation links on every page, and resolving
         # them (urljoin + safe_url_string) was the crawl's largest cost on the reactor.
-        return _resolve_cached(_origin(base), href)
-    return _resolve(base, href)
+        result = _resolve_cached(_origin(base), href)
+    else:
+        result = resolve(base, href)
+    if isinstance(result, Rejected):
+        if rejects is not None:
+            rejects[result.reason] += 1
+        return None
+    return result
 
 
 def _origin(base: str) -> str:
-    scheme, netloc, *_ = urlsplit(base)
+    try:
+        scheme, netloc, *_ = urlsplit(base)
+    except ValueError:
+        return base
     return f"{scheme}://{netloc}"
-
-
-def _resolve(base: str, href: str) -> str | None:
-    url = safe_url_string(urljoin(base, href)).split("#", 1)[0]
-    return url if urlsplit(url).scheme in ("http", "https") else None
 
 
 # Bounded (~10 MB at most); keys and values are plain strings, never lxml "smart"
 # strings, which would keep their whole page tree alive.
-_resolve_cached = lru_cache(maxsize=1 << 15)(_resolve)
+_resolve_cached = lru_cache(maxsize=1 << 15)(resolve)
 _HREFS = etree.XPath("//a/@href", smart_strings=False)
 
 
-def page_links(selector: Selector, base: str) -> Iterator[str]:
-    """Every http(s) link of the page, resolved, once each, in page order."""
+def page_links(selector: Selector, base: str, rejects: Rejects | None = None) -> Iterator[str]:
+    """Every http(s) link of the page, resolved against ``base`` (the page's
+    PageHead.base), once each, in page order; bad ones counted in ``rejects``."""
     hrefs = dict.fromkeys(_HREFS(selector.root))  # lxml directly: no Selector per link
     seen: set[str] = set()
     for href in hrefs:
-        url = absolute(base, href)
+        url = absolute(base, href, rejects)
         if url and url not in seen:
             seen.add(url)
             yield url
@@ -78,27 +83,33 @@ class PageHead:
     canonical: str | None = None  # <link rel=canonical>, else og:url; resolved
     language: str | None = None  # <html lang>, else og:locale; primary subtag, lowercase
     feeds: tuple[str, ...] = ()  # RSS/Atom <link rel=alternate>, resolved
+    base: str = ""  # what relative URLs resolve against: <base href>, else the page's URL
 
 
 _HEAD_NODES = etree.XPath(
     "//meta[@property='og:type' or @property='og:url' or @property='og:locale'"
     " or @property='article:published_time']"
     " | //link[@rel='canonical' or @rel='alternate']"
-    " | //script[@type='application/ld+json']",
+    " | //script[@type='application/ld+json'] | //base[@href]",
     smart_strings=False,
 )
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml")
 
 
-def page_head(selector: Selector, base: str = "") -> PageHead:
-    """``base`` resolves the canonical and feed URLs (relative ones are dropped without)."""
+def page_head(selector: Selector, base: str = "", rejects: Rejects | None = None) -> PageHead:
+    """``base`` is the page's URL; the first ``<base href>`` (resolved against it)
+    replaces it for canonical, feed and link URLs unless it is unusable. Relative URLs
+    are rejected without a base; bad ones are counted in ``rejects``."""
     meta: dict[str, str] = {}
     canonical: list[str] = []
-    feeds: list[str] = []
+    hrefs: list[str] = []
     jsonld: list[str] = []
+    base_href: str | None = None
     for node in _HEAD_NODES(selector.root):
         tag = node.tag
-        if tag == "meta":
+        if tag == "base":
+            base_href = node.get("href") if base_href is None else base_href
+        elif tag == "meta":
             if (content := node.get("content")) is not None:
                 meta.setdefault(node.get("property"), content)
         elif tag == "script":
@@ -106,8 +117,11 @@ def page_head(selector: Selector, base: str = "") -> PageHead:
         elif node.get("rel") == "canonical":
             if (href := node.get("href")) is not None:
                 canonical.append(href)
-        elif node.get("type") in _FEED_TYPES and (url := absolute(base, node.get("href") or "")):
-            feeds.append(url)
+        elif node.get("type") in _FEED_TYPES and node.get("href"):
+            hrefs.append(node.get("href"))
+    if base_href is not None and (resolved := absolute(base, base_href, rejects)):
+        base = resolved
+    feeds = [url for href in hrefs if (url := absolute(base, href, rejects))]
     og_url = meta.get("og:url")
     return PageHead(
         signals=PageSignals(
@@ -116,9 +130,10 @@ def page_head(selector: Selector, base: str = "") -> PageHead:
             has_published_time=bool(meta.get("article:published_time")),
         ),
         canonical=next((url for value in (*canonical[:1], og_url) if value
-                        and (url := absolute(base, value))), None),
+                        and (url := absolute(base, value, rejects))), None),
         language=_language((selector.root.get("lang") or "").strip() or meta.get("og:locale")),
         feeds=tuple(feeds),
+        base=base,
     )
 
 
@@ -159,12 +174,12 @@ def _local(tag: object) -> str:
     return etree.QName(tag).localname.lower() if isinstance(tag, str) else ""
 
 
-def feed_entries(body: bytes, base: str) -> Iterator[Entry]:
-    """Links of RSS 0.9x/1.0/2.0 items and Atom entries."""
+def feed_entries(body: bytes, base: str, rejects: Rejects | None = None) -> Iterator[Entry]:
+    """Links of RSS 0.9x/1.0/2.0 items and Atom entries; bad ones counted in ``rejects``."""
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
     try:
         root = etree.fromstring(body, parser=parser)
-    except etree.XMLSyntaxError:
+    except (etree.XMLSyntaxError, ValueError):
         return
     if root is None:
         return
@@ -185,7 +200,7 @@ def feed_entries(body: bytes, base: str) -> Iterator[Entry]:
                 link = child.text
             elif name in ("pubdate", "published", "updated", "date") and child.text:
                 date = date or child.text.strip()
-        if link and (url := absolute(base, link)):
+        if link and (url := absolute(base, link, rejects)):
             yield Entry(url, date)
 
 
@@ -203,14 +218,16 @@ def _gunzip(body: bytes) -> bytes:
         return b""
 
 
-def sitemap_entries(body: bytes, base: str) -> tuple[str, list[Entry]]:
+def sitemap_entries(
+    body: bytes, base: str, rejects: Rejects | None = None
+) -> tuple[str, list[Entry]]:
     """('urlset' | 'sitemapindex' | '', entries) for a sitemap, sitemap index or Google
     News sitemap, plain or gzipped; an entry's date is news:publication_date, else
-    lastmod."""
+    lastmod; bad locations counted in ``rejects``."""
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
     try:
         root = etree.fromstring(_gunzip(body), parser=parser)
-    except etree.XMLSyntaxError:
+    except (etree.XMLSyntaxError, ValueError):
         return "", []
     if root is None:
         return "", []
@@ -231,7 +248,7 @@ def sitemap_entries(body: bytes, base: str) -> tuple[str, list[Entry]]:
                 lastmod = text
             elif name == "publication_date":
                 published = text
-        if loc and (url := absolute(base, loc)):
+        if loc and (url := absolute(base, loc, rejects)):
             entries.append(Entry(url, published or lastmod))
     return kind, entries
 
@@ -247,5 +264,5 @@ def entry_date(value: str | None) -> date | None:
         pass
     try:
         return parsedate_to_datetime(value).date()
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
