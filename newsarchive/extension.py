@@ -68,6 +68,8 @@ def counts_from_stats(stats: dict[str, Any]) -> dict[str, Any]:
         # request Scrapy's depth middleware dropped
         "depth_limited": stats.get("newsarchive/depth_limited", 0)
         + stats.get("depth/request_ignored_count", 0),
+        # exceptions in callbacks, middlewares, pipelines: "<component>/<ExceptionType>"
+        "errors": _by_reason(stats, "newsarchive/errors/"),
         "http_status": {
             k.rsplit("/", 1)[-1]: v
             for k, v in sorted(stats.items())

@@ -55,6 +55,12 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "newsarchive.politeness.ContactUserAgentMiddleware": 500,
     "newsarchive.incremental.ConditionalRequestMiddleware": 560,
+    # Scrapy's redirect and meta refresh handling, with site-written targets checked
+    # and self refreshes and refresh loops parsed as pages (newsarchive.redirects).
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "newsarchive.redirects.CheckedMetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "newsarchive.redirects.CheckedRedirectMiddleware": 600,
 }
 ITEM_PIPELINES = {
     "pipelines.warcmeta.WarcMetadataPipeline": 100,
@@ -63,6 +69,8 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "newsarchive.extension.ArchiveExtension": 100,
+    # Exceptions in callbacks, middlewares and pipelines, counted by component and type.
+    "newsarchive.errorcount.ErrorCountExtension": 110,
 }
 
 # --- newsarchive ---------------------------------------------------------------

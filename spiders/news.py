@@ -6,16 +6,18 @@ Every response, article or not, is already in the WARC by the time it gets here.
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from parsel import Selector
 from scrapy.http import Response, TextResponse
-from scrapy.selector import Selector
 
-from newsarchive import discovery, workers
+from newsarchive import discovery, errorcount, workers
 from newsarchive.capture import is_unchanged, page_metadata, warc_location
 from newsarchive.classify import is_article, matches_any
 from newsarchive.config import Config
@@ -28,6 +30,8 @@ from newsarchive.session import CrawlSession
 from newsarchive.sites import Site, load_registry, lookup
 from newsarchive.truncation import truncation
 from newsarchive.urls import article_key, strip_tracking
+
+logger = logging.getLogger(__name__)
 
 SPIDER_ARGS = ("site", "url", "since")
 
@@ -98,18 +102,41 @@ class NewsSpider(scrapy.Spider):
                                  meta={"discovery": "sitemap"})
 
     def _follow(self, url: str, discovery_kind: str, callback: Any = None) -> scrapy.Request | None:
+        """A request for a URL discovery already checked (newsarchive.urls.resolve);
+        whatever still goes wrong costs this URL only, counted as skipped: bad-url."""
         url = strip_tracking(url)  # one URL per article, however it was linked
         if matches_any(url, self.site.deny_patterns):
             self.crawler.stats.inc_value("newsarchive/skipped/denied")
             return None
-        return scrapy.Request(
-            url, callback=callback or self.parse, errback=self.failed,
-            meta={"discovery": discovery_kind},
-        )
+        try:
+            return scrapy.Request(
+                url, callback=callback or self.parse, errback=self.failed,
+                meta={"discovery": discovery_kind},
+            )
+        except ValueError as e:
+            logger.debug("not following %r: %s", url, e)
+            self.crawler.stats.inc_value("newsarchive/skipped/bad-url")
+            return None
+
+    def _rejected(self, rejects: Counter[str]) -> None:
+        """URLs a document gave that cannot be requested, counted by reason."""
+        for reason, n in rejects.items():
+            self.crawler.stats.inc_value(f"newsarchive/skipped/{reason}", n)
+
+    def _error(self, error: Exception, url: str) -> None:
+        """A bug met while reading one page: logged and counted; the page's other
+        work (links, metadata record) goes on."""
+        logger.error("spider error processing %s (the rest of the page goes on)", url,
+                     exc_info=error)
+        errorcount.count(self.crawler.stats, "spider", error)
 
     def failed(self, failure: Any) -> None:
         """A URL that gave nothing to parse: count why (see newsarchive.failures)."""
         self.crawler.stats.inc_value(f"newsarchive/failed/{failure_reason(failure.value)}")
+        if errorcount.is_bug(failure.value):  # a downloader middleware raised
+            extension = self.crawler.get_extension(errorcount.ErrorCountExtension)
+            if extension is not None:
+                extension.download_error(failure)
 
     def _too_old(self, entry: discovery.Entry) -> bool:
         """Skip before fetching when a feed or sitemap dates the entry before `since`."""
@@ -127,25 +154,36 @@ class NewsSpider(scrapy.Spider):
         sitemaps = robots_sitemaps(self.crawler, netloc)
         if sitemaps or not self.settings.getbool("ROBOTSTXT_OBEY"):
             self._robots_read.add(netloc)
-        for url in sitemaps:
-            if request := self._follow(url, "sitemap", self.parse_sitemap):
+        # Relative lines (`Sitemap: /sitemap.xml`, common) resolve against robots.txt.
+        robots_url = f"{urlsplit(response.url).scheme}://{netloc}/robots.txt"
+        rejects: Counter[str] = Counter()
+        for line in sitemaps:
+            url = discovery.absolute(robots_url, line, rejects)
+            if url and (request := self._follow(url, "sitemap", self.parse_sitemap)):
                 yield request
+        self._rejected(rejects)
 
     def parse(self, response: Response) -> Iterator[Any]:
         yield from self._robots_sitemaps(response)
         if not isinstance(response, TextResponse):
             return  # PDFs, images: archived in the WARC, nothing to extract or follow
+        rejects: Counter[str] = Counter()
         try:
             # Not response.selector: the response outlives this callback (its article
             # waits for extraction), and a cached selector would keep its lxml tree,
-            # ~10x the page's size, alive with it.
+            # ~10x the page's size, alive with it. And parsel's, not Scrapy's, which
+            # raises on a malformed <base href> (page_head falls back to the page's URL).
             selector = Selector(text=response.text)
-            head = discovery.page_head(selector, response.url)
+            head = discovery.page_head(selector, response.url, rejects)
         except ValueError:  # undecodable bytes served as text: archived, nothing to read
             selector, head = None, discovery.PageHead()
         site = self.site
         if is_article(response.url, head.signals, site.article_patterns, site.deny_patterns):
-            item = self._article(response, head)
+            try:
+                item = self._article(response, head)
+            except Exception as e:  # the page's links and metadata record still count
+                self._error(e, response.url)
+                item = None
             if item is not None:
                 yield item
         # At DEPTH_LIMIT every request from this page would be dropped by Scrapy's depth
@@ -157,13 +195,20 @@ class NewsSpider(scrapy.Spider):
             outlinks.append(url)
             if follow and (request := self._follow(url, "feed", self.parse_feed)):
                 yield request
-        for url in discovery.page_links(selector, response.url) if selector is not None else ():
+        links = discovery.page_links(selector, head.base or response.url, rejects)
+        for url in links if selector is not None else ():
             outlinks.append(url)
             if follow and (request := self._follow(url, "link")):
                 yield request
+        self._rejected(rejects)
         if not follow and outlinks:
             self.crawler.stats.inc_value("newsarchive/depth_limited", len(outlinks))
-        if metadata := page_metadata(response, self.session.crawl_id, outlinks):
+        try:
+            metadata = page_metadata(response, self.session.crawl_id, outlinks)
+        except Exception as e:
+            self._error(e, response.url)
+            metadata = None
+        if metadata:
             yield metadata  # a WARC metadata record beside the page's response
 
     def _article(self, response: TextResponse, head: discovery.PageHead) -> ArticlePage | None:
@@ -205,7 +250,9 @@ class NewsSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         yield from self._robots_sitemaps(response)  # feed-only sites announce them too
-        entries = list(discovery.feed_entries(response.body, response.url))
+        rejects: Counter[str] = Counter()
+        entries = list(discovery.feed_entries(response.body, response.url, rejects))
+        self._rejected(rejects)
         if entries:
             self.crawler.stats.inc_value("newsarchive/feeds_ok")
         for entry in entries:
@@ -214,7 +261,9 @@ class NewsSpider(scrapy.Spider):
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         yield from self._robots_sitemaps(response)
-        kind, entries = discovery.sitemap_entries(response.body, response.url)
+        rejects: Counter[str] = Counter()
+        kind, entries = discovery.sitemap_entries(response.body, response.url, rejects)
+        self._rejected(rejects)
         if entries:
             self.crawler.stats.inc_value("newsarchive/feeds_ok")
         for entry in entries:

@@ -1,0 +1,101 @@
+"""Redirects and meta refreshes whose target a site wrote: checked, loops and self
+refreshes read as pages.
+
+Scrapy builds the next request straight from ``Location`` or ``<meta http-equiv=
+refresh>``: a malformed target (``http://[::1/``, port 99999) raises inside the
+middleware and the response, already archived, is never read. A refresh to the page
+itself is dropped by the duplicate filter, and the last page of a refresh loop too, so
+neither is ever parsed although a browser shows it. Here such a target costs only
+itself, counted under ``skipped`` (``bad-url``, ``refresh-to-self``, ``refresh-loop``),
+and the page that carried it goes to the spider like any other page.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy import Request
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
+from scrapy.http import HtmlResponse, Response
+from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.response import get_base_url
+from w3lib.html import get_meta_refresh
+from w3lib.url import canonicalize_url
+
+from newsarchive.urls import Rejected, check
+
+logger = logging.getLogger(__name__)
+
+
+def _skip(crawler: Any, reason: str, response: Response, target: str) -> Response:
+    logger.debug("not following %s of %s (%s)", target[:200], response.url, reason)
+    crawler.stats.inc_value(f"newsarchive/skipped/{reason}")
+    return response
+
+
+def _checked(crawler: Any, result: Request | Response, response: Response) -> Request | Response:
+    if isinstance(result, Request) and isinstance(why := check(result.url), Rejected):
+        return _skip(crawler, why.reason, response, result.url)
+    return result
+
+
+def _same(a: str, b: str) -> bool:
+    try:
+        return canonicalize_url(a) == canonicalize_url(b)
+    except ValueError:
+        return a == b
+
+
+class CheckedRedirectMiddleware(RedirectMiddleware):
+    """Scrapy's, with the ``Location`` target checked (newsarchive.urls.check)."""
+
+    def process_response(
+        self, request: Request, response: Response, spider: Any = None
+    ) -> Request | Response:
+        try:
+            result = super().process_response(request, response)
+        except ValueError as e:  # urljoin / Request() on a malformed Location
+            return _skip(self.crawler, "bad-url", response, str(e))
+        return _checked(self.crawler, result, response)
+
+
+class CheckedMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Scrapy's, with the target checked, a bad ``<base href>`` falling back to the
+    page's URL (Scrapy raises on it, losing the page), and a refresh to the page itself
+    or back into its own redirect chain not followed: the page is parsed instead."""
+
+    def process_response(
+        self, request: Request, response: Response, spider: Any = None
+    ) -> Request | Response:
+        if (
+            request.meta.get("dont_redirect", False)
+            or request.method == "HEAD"
+            or not isinstance(response, HtmlResponse)
+            or urlparse_cached(request).scheme not in {"http", "https"}
+        ):
+            return response
+        try:
+            base = get_base_url(response)
+        except ValueError:  # a bad <base href>: the spider counts it, and does the same
+            base = response.url
+        try:
+            interval, url = get_meta_refresh(
+                response.text, base, response.encoding, ignore_tags=self._ignore_tags
+            )
+        except ValueError as e:  # a malformed target
+            return _skip(self.crawler, "bad-url", response, str(e))
+        if not url or interval is None or interval >= self._maxdelay:
+            return response
+        if isinstance(why := check(url), Rejected):
+            return _skip(self.crawler, why.reason, response, url)
+        if _same(url, response.url) or _same(url, request.url):
+            return _skip(self.crawler, "refresh-to-self", response, url)
+        if any(_same(url, seen) for seen in request.meta.get("redirect_urls", ())):
+            # A loop: the page a reader ends up looking at is this one.
+            return _skip(self.crawler, "refresh-loop", response, url)
+        try:
+            redirected = self._redirect_request_using_get(request, response, url)
+        except ValueError as e:
+            return _skip(self.crawler, "bad-url", response, str(e))
+        return self._redirect(redirected, request, "meta refresh")
