@@ -47,6 +47,8 @@ def counts_from_stats(stats: dict[str, Any]) -> dict[str, Any]:
             for kind in ("new", "changed", "unchanged")
         },
         "discarded": discarded,
+        # captures kept although an earlier one had another text under the same canonical
+        "canonical_conflicts": stats.get("newsarchive/canonical_conflicts", 0),
         "robots_forbidden": stats.get("robotstxt/forbidden", 0),
         # robots.txt fetches by outcome (RFC 9309): fetched, unavailable (4xx: allow),
         # unreachable (5xx/none: disallow), retried, redirects… (newsarchive.robots)

@@ -34,7 +34,7 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import task, threads
 
-from newsarchive import frontier, layout
+from newsarchive import canonical, frontier, layout
 from newsarchive.config import Config
 from newsarchive.errors import ConfigError, StorageError
 from newsarchive.finalize import file_record, finalize, hash_of, merge_counts, text
@@ -233,8 +233,10 @@ def article_claims(crawler: Any) -> LocalClaims:
 
 
 def article_keys(record: dict[str, Any]) -> set[str]:
-    """The keys the spider claims for the article a text record came from."""
-    return {article_key(record.get("canonical_url") or record["url"]), article_key(record["url"])}
+    """The keys the spider and the text pipeline claim for the article a text record
+    came from."""
+    keys = {article_key(record.get("canonical_url") or record["url"]), article_key(record["url"])}
+    return keys | canonical.record_keys(record) if "content_hash" in record else keys
 
 
 # --- the coordinator -----------------------------------------------------------------

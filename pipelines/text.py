@@ -1,4 +1,9 @@
-"""Pipeline: append clean-text records to gzip JSONL shards in the archive."""
+"""Pipeline: append clean-text records to gzip JSONL shards in the archive.
+
+Captures that share a canonical URL are merged here, after extraction, and only when
+their texts match (newsarchive.canonical): different texts under one canonical are
+all kept, each its own record, and counted as ``canonical_conflicts``.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,10 @@ from typing import Any
 
 from scrapy.exceptions import NotConfigured
 
+from newsarchive import canonical, workers
 from newsarchive.extract import Extracted
 from newsarchive.items import ArticlePage
-from newsarchive.records import build_record
+from newsarchive.records import build_record, content_hash
 from newsarchive.session import CrawlSession
 from newsarchive.shards import ShardWriter
 from newsarchive.state import ArticleState
@@ -16,10 +22,15 @@ from newsarchive.urls import article_key
 
 
 class TextShardPipeline:
-    def __init__(self, session: CrawlSession, writer: ShardWriter, stats: Any) -> None:
+    def __init__(
+        self, session: CrawlSession, writer: ShardWriter, stats: Any,
+        claims: canonical.Claims | None = None,
+    ) -> None:
         self.session = session
         self.writer = writer
         self.stats = stats
+        self.claims = claims
+        self.crawler: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> TextShardPipeline:
@@ -36,15 +47,32 @@ class TextShardPipeline:
             worker=session.config.worker_id,
         )
         session.add_closer(writer.close)
-        return cls(session, writer, crawler.stats)
+        pipeline = cls(session, writer, crawler.stats)
+        pipeline.crawler = crawler
+        return pipeline
+
+    def _claims(self) -> canonical.Claims:
+        # Made on first use: on several machines they live in Redis, joined by the spider.
+        if self.claims is None:
+            self.claims = workers.article_claims(self.crawler)
+        return self.claims
 
     def process_item(self, item: Any) -> Any:
         if not (isinstance(item, ArticlePage) and isinstance(item.result, Extracted)):
             return item
         capture = item.capture
+        text_hash = content_hash(item.result.text)
+        verdict = canonical.judge(self._claims(), capture.url, capture.canonical_url, text_hash)
+        if verdict == "merged":  # a copy of a text already archived under this canonical
+            self.stats.inc_value("newsarchive/discarded/canonical-duplicate")
+            return item
+        # Another article under the same canonical: versioned under its own URL.
+        url = capture.url if verdict == "conflict" else capture.canonical_url or capture.url
+        if verdict == "conflict":
+            self.stats.inc_value("newsarchive/canonical_conflicts")
         state = self.session.state
-        found = state.lookup(capture.canonical_url or capture.url) if state else None
-        key, prior = found if found else (article_key(capture.canonical_url or capture.url), None)
+        found = state.lookup(url) if state else None
+        key, prior = found if found else (article_key(url), None)
         record = build_record(
             capture, item.result,
             version=(prior.version + 1) if prior else 1,

@@ -223,9 +223,10 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsarchive/discarded/truncated")
             return None
         canonical = head.canonical
-        keys = {article_key(canonical or response.url), article_key(response.url)}
-        if not self._articles_seen.claim(keys):
-            self.crawler.stats.inc_value("newsarchive/duplicate_urls")
+        # One extraction per URL (several machines: per crawl). Pages sharing a canonical
+        # URL are merged after extraction, only when their texts match (pipelines/text).
+        if not self._articles_seen.claim({article_key(response.url)}):
+            self.crawler.stats.inc_value("newsarchive/discarded/duplicate-url")
             return None
         header = response.headers.get
         capture = Capture(
