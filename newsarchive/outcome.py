@@ -1,7 +1,8 @@
 """What a crawl's exit status means, for scheduled runs that must fail loudly.
 
 0 all good; 2 configuration (before crawling); 3 storage failed (files wait in the
-spool); 4 too many errors; 5 a site gave no article although its feeds answered;
+spool); 4 too many errors; 5 no article page archived at all (new, changed or
+unchanged), whatever the feeds did: a scheduled crawl that archived nothing has failed;
 6 stopped before the end (Ctrl-C, SIGTERM from a CI timeout): what was fetched is
 archived and listed, but the crawl is incomplete.
 """
@@ -54,8 +55,9 @@ def judge(
     found = stats.get("newsarchive/article_pages", 0) + sum(
         stats.get(f"newsarchive/articles/{kind}", 0) for kind in ("new", "changed", "unchanged")
     )
-    if not found and stats.get("newsarchive/feeds_ok", 0) and finish_reason == "finished":
-        reasons.append((NO_ARTICLES, "no article found although the site's feeds answered"))
+    if not found and finish_reason == "finished":
+        fed = " although the site's feeds answered" if stats.get("newsarchive/feeds_ok") else ""
+        reasons.append((NO_ARTICLES, f"no article found{fed}"))
     if not reasons:
         return Outcome(OK, ())
     return Outcome(min(code for code, _ in reasons), tuple(text for _, text in reasons))
