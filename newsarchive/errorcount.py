@@ -50,13 +50,13 @@ class Components:
                         (f"{kind}/{cls.__name__}", start, start + len(lines))
                     )
 
-    def of(self, failure: Any, kind: str, default: str) -> str:
-        """The innermost configured component of ``kind`` in the failure's traceback."""
+    def of(self, failure: Any, default: str) -> str:
+        """The innermost configured component in the failure's traceback, else default."""
         found = default
         for frame in getattr(failure, "frames", None) or ():
             _, filename, line = frame[:3]
             for name, start, end in self._spans.get(filename, ()):
-                if name.startswith(kind + "/") and start <= line < end:
+                if start <= line < end:
                     found = name
         return found
 
@@ -77,14 +77,15 @@ class ErrorCountExtension:
         return extension
 
     def spider_error(self, failure: Any, response: Any, spider: Any) -> None:
-        count(self.stats, self.components.of(failure, "spidermw", "spider"), failure.value)
+        count(self.stats, self.components.of(failure, "spider"), failure.value)
 
     def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
-        count(self.stats, self.components.of(failure, "pipeline", "pipeline"), failure.value)
+        count(self.stats, self.components.of(failure, "pipeline"), failure.value)
 
     def download_error(self, failure: Any) -> None:
-        """An errback's failure that is no network or HTTP outcome: a middleware raised."""
-        count(self.stats, self.components.of(failure, "downloader", "downloader"), failure.value)
+        """An errback's failure that is no network or HTTP outcome: a downloader (or
+        spider, in process_spider_input) middleware raised."""
+        count(self.stats, self.components.of(failure, "downloader"), failure.value)
 
 
 # Where the exceptions of the network, TLS, HTTP and storage layers come from: those are

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import scrapy
 from parsel import Selector
 from scrapy.http import Response, TextResponse
+from scrapy.utils.log import failure_to_exc_info
 
 from newsarchive import discovery, errorcount, workers
 from newsarchive.capture import is_unchanged, page_metadata, warc_location
@@ -134,6 +135,9 @@ class NewsSpider(scrapy.Spider):
         """A URL that gave nothing to parse: count why (see newsarchive.failures)."""
         self.crawler.stats.inc_value(f"newsarchive/failed/{failure_reason(failure.value)}")
         if errorcount.is_bug(failure.value):  # a downloader middleware raised
+            request = getattr(failure, "request", None)
+            logger.error("error processing %s: %r", getattr(request, "url", "?"),
+                         failure.value, exc_info=failure_to_exc_info(failure))
             extension = self.crawler.get_extension(errorcount.ErrorCountExtension)
             if extension is not None:
                 extension.download_error(failure)
