@@ -207,3 +207,23 @@ def test_one_canonical_merges_only_equal_texts(hostile):
     assert hostile.counts["canonical_conflicts"] == 2
     assert hostile.counts["discarded"]["canonical-duplicate"] == 1
     assert re.search(r"'newsarchive/duplicate_urls'", hostile.process.stderr) is None
+
+
+def test_canonical_verdicts_do_not_depend_on_arrival_order():
+    from itertools import permutations
+
+    from newsarchive import canonical
+    from newsarchive.workers import LocalClaims
+
+    pages = [("https://n.example/a", "h1"), ("https://n.example/b", "h1"),
+             ("https://n.example/c", "h3"), ("https://n.example/d", "h4")]
+    for order in permutations(pages):
+        claims = LocalClaims()
+        verdicts = [canonical.judge(claims, url, "https://n.example/wrong", h) for url, h in order]
+        assert sorted(verdicts) == ["conflict", "conflict", "first", "merged"]
+    # A copy whose canonical names the original, in either order: one text.
+    for order in (["https://n.example/o", "https://n.example/amp/o"],
+                  ["https://n.example/amp/o", "https://n.example/o"]):
+        claims = LocalClaims()
+        assert [canonical.judge(claims, url, "https://n.example/o", "h") for url in order] == [
+            "first", "merged"]
