@@ -13,6 +13,7 @@ from typing import Any
 
 from scrapy.exceptions import DropItem, NotConfigured
 
+from newsarchive import errorcount
 from newsarchive.extract import Discarded, Extracted, ExtractOptions, extract
 from newsarchive.items import ArticlePage
 from newsarchive.pool import WorkerPool
@@ -61,6 +62,7 @@ class ExtractPipeline:
             raise
         except Exception as e:  # a worker crash on one page must not stop the crawl
             logger.warning("extraction failed for %s: %r", item.capture.url, e)
+            errorcount.count(self.stats, "pipeline/ExtractPipeline", e)
             result = Discarded("extractor-error", repr(e)[:200])
         item.body = b""
         since = self.session.since
