@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 from importlib import metadata
 from typing import Any
 
+from newsarchive.errors import StorageError
+
 FORMAT = "newsarchive-manifest/1"
 _SOFTWARE = ("newsarchive", "scrapy", "trafilatura", "warcio", "langdetect", "boto3")
 
@@ -57,3 +59,57 @@ def build_manifest(
 
 def dumps(manifest: dict[str, Any]) -> bytes:
     return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+class DamagedManifest(StorageError):
+    """A stored manifest that cannot be trusted: it costs its own crawl, never the archive."""
+
+    def __init__(self, crawl_id: str, reason: str) -> None:
+        super().__init__(f"crawl {crawl_id}: manifest is damaged ({reason})")
+        self.crawl_id = crawl_id
+        self.reason = reason
+
+
+ENTRY_FIELDS = {"key": str, "kind": str, "size": int, "sha256": str, "records": int}
+
+
+def entry_problem(entry: Any) -> str | None:
+    if not isinstance(entry, dict):
+        return "a file entry is not an object"
+    for name, kind in ENTRY_FIELDS.items():
+        value = entry.get(name)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"a file entry has no valid {name!r}"
+    if entry["size"] < 0 or entry["records"] < 0:
+        return f"file entry {entry['key']!r} has a negative size or record count"
+    return None
+
+
+def parse(data: bytes, crawl_id: str) -> dict[str, Any]:
+    """A stored manifest checked for the shape every reader relies on.
+
+    Raises DamagedManifest (one line, naming the crawl) for anything else: cut or
+    invalid JSON, a document of another format or crawl, entries of the wrong types.
+    """
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
+        reason = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
+        raise DamagedManifest(crawl_id, f"not JSON: {reason}") from None
+    if not isinstance(doc, dict):
+        raise DamagedManifest(crawl_id, "not a JSON object")
+    if doc.get("format") != FORMAT:
+        raise DamagedManifest(crawl_id, f"format is not {FORMAT}")
+    if doc.get("crawl_id") != crawl_id:
+        raise DamagedManifest(crawl_id, "it names another crawl id")
+    for name in ("crawl", "counts"):
+        if not isinstance(doc.get(name, {}), dict):
+            raise DamagedManifest(crawl_id, f"{name!r} is not an object")
+    files = doc.get("files")
+    if not isinstance(files, list):
+        raise DamagedManifest(crawl_id, "'files' is not a list")
+    for entry in files:
+        problem = entry_problem(entry)
+        if problem is not None:
+            raise DamagedManifest(crawl_id, problem)
+    return doc

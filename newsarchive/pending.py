@@ -9,13 +9,13 @@ visible exactly once and complete. The next crawl does this before it starts, an
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsarchive import layout
 from newsarchive.errors import StorageError
+from newsarchive.manifest import DamagedManifest, parse
 from newsarchive.storage import Store, sha256_file
 
 logger = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ class PendingReport:
     completed: list[str] = field(default_factory=list)  # crawl ids now visible
     uploaded: int = 0  # files stored from the spool
     leftovers: list[str] = field(default_factory=list)  # spool files no manifest lists
+    damaged: list[str] = field(default_factory=list)  # pending manifests set aside
 
 
 def pending_manifests(spool: Path) -> list[Path]:
@@ -37,8 +38,16 @@ def complete_pending(store: Store, spool: Path) -> PendingReport:
     report = PendingReport()
     listed: set[str] = set()
     for path in pending_manifests(spool):
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        crawl_id = doc["crawl_id"]
+        crawl_id = path.stem
+        try:
+            doc = parse(path.read_bytes(), crawl_id)
+        except DamagedManifest as e:
+            # Set aside, so the crawl's journal (if any) recovers it from its files.
+            aside = path.with_name(f"{path.name}.damaged")
+            path.replace(aside)
+            logger.warning("%s; set aside as %s", e, aside)
+            report.damaged.append(crawl_id)
+            continue
         for entry in doc["files"]:
             key = entry["key"]
             listed.add(key)

@@ -11,12 +11,16 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-from dataclasses import asdict, dataclass, replace
+import zlib
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from newsarchive import layout
+from newsarchive.errors import StorageError
+from newsarchive.manifest import DamagedManifest
 from newsarchive.storage import Store
-from newsarchive.summary import crawl_ids
+from newsarchive.summary import crawl_ids, read_manifest
 from newsarchive.urls import article_key
 
 logger = logging.getLogger(__name__)
@@ -38,6 +42,48 @@ class ArticleState:
     checked_at: str | None = None  # last time it was fetched, even if unchanged
 
 
+_FIELDS = {f.name: str(f.type) for f in fields(ArticleState)}
+_REQUIRED = [f.name for f in fields(ArticleState) if f.default is MISSING]
+
+
+def _row_problem(row: Any) -> str | None:
+    if not isinstance(row, dict) or not isinstance(row.get("key"), str):
+        return "a line is not an object with a key"
+    for name, value in row.items():
+        if name == "key":
+            continue
+        kind = _FIELDS.get(name)
+        if kind is None:
+            return f"unknown field {name!r}"
+        ok = isinstance(value, int) and not isinstance(value, bool) if kind == "int" else (
+            isinstance(value, str) or (value is None and "None" in kind)
+        )
+        if not ok:
+            return f"field {name!r} has the wrong type"
+    missing = [name for name in _REQUIRED if name not in row]
+    return f"field {missing[0]!r} is missing" if missing else None
+
+
+def parse_snapshot(data: bytes) -> dict[str, ArticleState]:
+    """A stored state snapshot (gzip JSON lines); StorageError if any of it is damaged."""
+    try:
+        lines = gzip.decompress(data).splitlines()
+    except (OSError, EOFError, zlib.error) as e:
+        raise StorageError(f"not a whole gzip file: {e}") from None
+    entries: dict[str, ArticleState] = {}
+    for number, line in enumerate(lines, 1):
+        try:
+            row = json.loads(line)
+        except (ValueError, RecursionError):
+            raise StorageError(f"line {number} is not JSON") from None
+        problem = _row_problem(row)
+        if problem is not None:
+            raise StorageError(f"line {number}: {problem}")
+        key = row.pop("key")
+        entries[key] = ArticleState(**row)
+    return entries
+
+
 def state_key(site: str, crawl_id: str) -> str:
     return f"state/site={layout.safe_name(site)}/{crawl_id}.jsonl.gz"
 
@@ -52,18 +98,28 @@ class SiteState:
 
     @classmethod
     def load(cls, store: Store, site: str) -> SiteState:
-        """The newest snapshot of a complete crawl of this site, or an empty state."""
+        """The newest readable snapshot of a complete crawl of this site, or an empty state.
+
+        A damaged manifest or snapshot costs only its own crawl: it is skipped with a
+        warning and the next older snapshot is used.
+        """
         prefix = f"state/site={layout.safe_name(site)}/"
         for crawl_id in reversed(crawl_ids(store)):
-            manifest = json.loads(store.read_bytes(layout.manifest_key(crawl_id)))
-            for entry in manifest.get("files", []):
+            try:
+                manifest = read_manifest(store, crawl_id)
+            except DamagedManifest as e:
+                logger.warning("%s; skipped for the incremental state of %s", e, site)
+                continue
+            for entry in manifest["files"]:
                 if entry["kind"] == "state" and entry["key"].startswith(prefix):
-                    data = gzip.decompress(store.read_bytes(entry["key"]))
-                    entries = {}
-                    for line in data.splitlines():
-                        row = json.loads(line)
-                        key = row.pop("key")
-                        entries[key] = ArticleState(**row)
+                    try:
+                        entries = parse_snapshot(store.read_bytes(entry["key"]))
+                    except (OSError, StorageError) as e:
+                        logger.warning(
+                            "incremental state %s of crawl %s is damaged or unreadable "
+                            "(%s); trying an older crawl", entry["key"], crawl_id, e,
+                        )
+                        break
                     logger.info(
                         "incremental state for %s: %d articles (crawl %s)",
                         site, len(entries), crawl_id,

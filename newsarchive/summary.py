@@ -9,6 +9,7 @@ from typing import Any
 
 from newsarchive import layout
 from newsarchive.errors import StorageError
+from newsarchive.manifest import DamagedManifest, parse
 from newsarchive.storage import Store
 
 
@@ -21,16 +22,45 @@ def crawl_ids(store: Store) -> list[str]:
     )
 
 
+def read_manifest(store: Store, crawl_id: str) -> dict[str, Any]:
+    """One crawl's manifest, checked; raises StorageError (DamagedManifest if damaged)."""
+    key = layout.manifest_key(crawl_id)
+    try:
+        data = store.read_bytes(key)
+    except OSError as e:
+        raise StorageError(f"cannot read {store.uri}/{key}: {e.strerror or e}") from None
+    return parse(data, crawl_id)
+
+
 def load_manifest(store: Store, crawl_id: str | None = None) -> dict[str, Any]:
+    """The named crawl's manifest, or the latest readable one (damaged ones are skipped;
+    ``damaged_crawls`` names them)."""
     if crawl_id is None:
         ids = crawl_ids(store)
         if not ids:
             raise StorageError(f"no complete crawl in {store.uri} (no manifest under crawls/)")
-        crawl_id = ids[-1]
+        damaged: list[DamagedManifest] = []
+        for cid in reversed(ids):
+            try:
+                return read_manifest(store, cid)
+            except DamagedManifest as e:
+                damaged.append(e)
+        raise StorageError(f"no readable manifest in {store.uri}: {damaged[0]}")
     key = layout.manifest_key(crawl_id)
     if not store.exists(key):
         raise StorageError(f"no manifest for crawl {crawl_id!r} in {store.uri}")
-    return json.loads(store.read_bytes(key))
+    return read_manifest(store, crawl_id)
+
+
+def damaged_crawls(store: Store) -> list[DamagedManifest]:
+    """Every complete crawl whose manifest cannot be trusted, oldest first."""
+    damaged = []
+    for crawl_id in crawl_ids(store):
+        try:
+            read_manifest(store, crawl_id)
+        except DamagedManifest as e:
+            damaged.append(e)
+    return damaged
 
 
 def text_records(store: Store, manifest: dict[str, Any]) -> Any:
@@ -50,10 +80,13 @@ def _size(n: int) -> str:
 
 
 def render(store: Store, manifest: dict[str, Any]) -> str:
-    counts = manifest["counts"]
+    counts: dict[str, Any] = {
+        "warc_exchanges": 0, "requests": 0, "robots_forbidden": 0, "articles": 0,
+        "discarded": {}, **manifest.get("counts", {}),
+    }
     languages = Counter(r.get("language") or "unknown" for r in text_records(store, manifest))
     lines = [
-        f"crawl {manifest['crawl_id']} ({manifest['crawl'].get('finish_reason', '?')})"
+        f"crawl {manifest['crawl_id']} ({manifest.get('crawl', {}).get('finish_reason', '?')})"
         f" in {store.uri}",
         f"  HTTP exchanges archived: {counts['warc_exchanges']}"
         f" (requests {counts['requests']}, robots.txt refusals {counts['robots_forbidden']})",

@@ -22,8 +22,9 @@ from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive import cdxj, layout
 from newsarchive.errors import StorageError
+from newsarchive.manifest import DamagedManifest
 from newsarchive.storage import Store
-from newsarchive.summary import crawl_ids
+from newsarchive.summary import crawl_ids, read_manifest
 
 logger = logging.getLogger(__name__)
 
@@ -151,15 +152,29 @@ def verify_archive(store: Store, crawl_id: str | None = None) -> Report:
     return report
 
 
+def _files_of(store: Store, crawl_id: str) -> set[str]:
+    """The stored files a crawl's keys name as its own (for a crawl without a manifest)."""
+    return {
+        key for key in [*store.list(f"warc/{crawl_id}/"), *store.list("text/"),
+                        *store.list("state/")]
+        if key.startswith("warc/") or key.rsplit("/", 1)[-1].startswith(f"{crawl_id}-")
+        or key.rsplit("/", 1)[-1] == f"{crawl_id}.jsonl.gz"
+    }
+
+
 def _verify_crawl(store: Store, crawl_id: str) -> tuple[CrawlCheck, set[str]]:
     check = CrawlCheck(crawl_id)
     key = layout.manifest_key(crawl_id)
     try:
-        manifest = json.loads(store.read_bytes(key))
-        entries = list(manifest["files"])
-    except Exception as e:  # unreadable or not a manifest: say so, check nothing else
-        check.problems.append(f"cannot read {key}: {e}")
-        return check, set()
+        entries = list(read_manifest(store, crawl_id)["files"])
+    except StorageError as e:  # damaged or unreadable: one line, check nothing else
+        # Its files are reported with it, not as orphans of unknown origin.
+        owned = _files_of(store, crawl_id)
+        reason = e.reason if isinstance(e, DamagedManifest) else str(e)
+        check.problems.append(
+            f"{key} is damaged ({reason}); its {len(owned)} stored file(s) are not checked"
+        )
+        return check, owned
     keys = {e["key"] for e in entries}
     # WARC files first: each index is checked against the records read from its WARC
     # (None when the WARC could not be read to its end).

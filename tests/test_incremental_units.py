@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
+from newsarchive.manifest import FileEntry, build_manifest, dumps
 from newsarchive.outcome import NO_ARTICLES, OK, STORAGE_FAILED, TOO_MANY_ERRORS, judge
 from newsarchive.state import ArticleState, SiteState, state_key
+from newsarchive.storage import sha256_file
 from newsarchive.storage.folder import FolderStore
 from newsarchive.urls import article_key, strip_tracking
 
@@ -28,8 +28,9 @@ def test_state_is_taken_only_from_complete_crawls(tmp_path):
     key = state_key("gazette", "c1")
     store.put_bytes(key, snapshot.read_bytes())
     assert SiteState.load(store, "gazette").entries == {}  # no manifest lists it yet
-    manifest = {"crawl_id": "c1", "files": [{"key": key, "kind": "state"}]}
-    store.put_bytes("crawls/c1.json", json.dumps(manifest).encode())
+    entry = FileEntry(key, "state", snapshot.stat().st_size, sha256_file(snapshot), 1)
+    doc = build_manifest(crawl_id="c1", crawl={}, files=[entry], counts={}, settings={})
+    store.put_bytes("crawls/c1.json", dumps(doc))
     loaded = SiteState.load(store, "gazette")
     assert loaded.get("k") == state.get("k")
     assert SiteState.load(store, "other").entries == {}

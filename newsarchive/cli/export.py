@@ -41,6 +41,12 @@ def build_filter(
     )
 
 
+def warn_damaged(archive: Any) -> None:
+    """One line per crawl left out because its manifest is damaged."""
+    for crawl_id, error in archive.damaged.items():
+        click.echo(f"newsarchive: warning: crawl {crawl_id} skipped: {error.reason}", err=True)
+
+
 @click.command("export")
 @click.argument("archive")
 @click.option("-o", "--out", required=True, help="Output folder (created if needed).")
@@ -93,8 +99,9 @@ def command(
     )
     if progress is None:
         progress = sys.stderr.isatty()
-    result = export(
-        Archive(archive, workers=workers), Path(out), options,
-        overwrite=overwrite, progress=progress,
-    )
+    source = Archive(archive, workers=workers)
+    try:
+        result = export(source, Path(out), options, overwrite=overwrite, progress=progress)
+    finally:
+        warn_damaged(source)
     click.echo(result.summary())

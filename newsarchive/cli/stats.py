@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from newsarchive.cli.export import build_filter, filter_options
+from newsarchive.cli.export import build_filter, filter_options, warn_damaged
 
 
 @click.command("stats")
@@ -27,7 +27,11 @@ def command(
     from newsarchive.corpus.reader import Archive
 
     flt = build_filter(site, lang, since, until, date_field, crawl, min_words)
-    figures = stats.collect(Archive(archive, workers=workers), flt)
+    source = Archive(archive, workers=workers)
+    try:
+        figures = stats.collect(source, flt)
+    finally:
+        warn_damaged(source)
     if plot:
         stats.plot(figures, Path(plot))
     click.echo(stats.dumps(figures) if as_json else stats.render(figures), nl=not as_json)

@@ -9,9 +9,14 @@ import click
 @click.argument("archive", default="./archive")
 @click.argument("crawl_id", required=False)
 def command(archive: str, crawl_id: str | None) -> None:
-    """Show what a crawl archived (default: the latest complete crawl in ARCHIVE)."""
+    """Show what a crawl archived (default: the latest complete crawl in ARCHIVE).
+
+    Crawls whose manifest is damaged are named, one line each on stderr.
+    """
     from newsarchive.storage import open_store
-    from newsarchive.summary import load_manifest, render
+    from newsarchive.summary import damaged_crawls, load_manifest, render
 
     store = open_store(archive)
     click.echo(render(store, load_manifest(store, crawl_id)))
+    for error in damaged_crawls(store):
+        click.echo(f"newsarchive: warning: {error}; skipped", err=True)

@@ -32,6 +32,13 @@ def command(archive: str, spool: Path | None) -> None:
     report = complete_pending(store, spool)
     for crawl_id in report.completed:
         click.echo(f"completed crawl {crawl_id} in {store.uri}")
+    for crawl_id in report.damaged:
+        click.echo(
+            f"crawl {crawl_id}: its manifest in the spool is damaged; set aside as "
+            f"crawls/{crawl_id}.json.damaged (a journal left beside it lets the next "
+            "crawl recover it)",
+            err=True,
+        )
     click.echo(
         f"{len(report.completed)} crawl(s) completed, {report.uploaded} file(s) stored"
     )

@@ -23,11 +23,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from newsarchive import layout
 from newsarchive.corpus.filters import Filter, partition_site
 from newsarchive.errors import ConfigError, StorageError
-from newsarchive.manifest import FORMAT
+from newsarchive.manifest import DamagedManifest
 from newsarchive.storage import Store, open_store
+from newsarchive.summary import read_manifest
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,8 @@ class Archive:
         self.prefetch = max(prefetch or workers + 2, 1)
         self.prefetch_bytes = prefetch_bytes
         self._manifests: dict[str, dict[str, Any]] | None = None
+        # crawls whose manifest cannot be trusted: skipped, and named by the commands
+        self.damaged: dict[str, DamagedManifest] = {}
 
     # -- manifests -------------------------------------------------------------------
     @property
@@ -86,18 +88,26 @@ class Archive:
                 )
             with ThreadPoolExecutor(self.workers, thread_name_prefix="newsarchive-read") as pool:
                 docs = list(pool.map(self._load_manifest, ids))
-            self._manifests = dict(zip(ids, docs, strict=True))
+            self._manifests = {}
+            for crawl_id, doc in zip(ids, docs, strict=True):
+                if isinstance(doc, DamagedManifest):
+                    self.damaged[crawl_id] = doc
+                else:
+                    self._manifests[crawl_id] = doc
+            if not self._manifests:
+                raise StorageError(
+                    f"no readable crawl in {self.uri}: every manifest is damaged "
+                    f"({self.damaged[ids[-1]]})"
+                )
         return self._manifests
 
-    def _load_manifest(self, crawl_id: str) -> dict[str, Any]:
-        key = layout.manifest_key(crawl_id)
+    def _load_manifest(self, crawl_id: str) -> dict[str, Any] | DamagedManifest:
+        """A crawl's checked manifest, or why it cannot be read (it costs only that crawl)."""
         try:
-            doc = json.loads(self.store.read_bytes(key))
-        except (OSError, ValueError) as e:
-            raise StorageError(f"cannot read manifest {self.uri}/{key}: {e}") from None
-        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-            raise StorageError(f"{self.uri}/{key} is not a newsarchive manifest ({FORMAT})")
-        return doc
+            return read_manifest(self.store, crawl_id)
+        except DamagedManifest as e:
+            logger.info("%s; crawl skipped", e)  # the commands name it (warn_damaged)
+            return e
 
     def crawl_ids(self) -> list[str]:
         return list(self.manifests)
@@ -141,7 +151,11 @@ class Archive:
 
     def check(self, flt: Filter) -> None:
         """Refuse filter values that name a crawl or site the archive does not hold."""
-        unknown = sorted(flt.crawls - set(self.manifests))
+        held = set(self.manifests)  # loads them, and with them self.damaged
+        damaged = sorted(flt.crawls & set(self.damaged))
+        if damaged:
+            raise StorageError(f"--crawl {damaged[0]!r}: {self.damaged[damaged[0]]}")
+        unknown = sorted(flt.crawls - held)
         if unknown:
             raise ConfigError(
                 f"--crawl {unknown[0]!r}: no complete crawl with that id in {self.uri} "
