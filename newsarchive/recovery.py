@@ -13,6 +13,7 @@ remains.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import gzip
 import json
@@ -25,7 +26,8 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive import layout, manifest
-from newsarchive.manifest import FileEntry
+from newsarchive.errors import ConfigError, StorageError
+from newsarchive.manifest import ENTRY_FIELDS, FileEntry, entry_problem
 from newsarchive.state import ArticleState, SiteState, state_key
 from newsarchive.storage import Store, sha256_file
 from newsarchive.urls import article_key
@@ -49,26 +51,57 @@ class Journal:
         self._file = open(self.path, "a", encoding="utf-8")
         # Held while the crawl lives; the kernel drops it when the process dies, however
         # it dies: a journal nobody holds belongs to a dead crawl.
-        fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.close()
+            raise crawl_id_in_use(crawl_id, self.path) from None
 
     def add(self, entry: FileEntry) -> None:
-        self._file.write(json.dumps(asdict(entry), sort_keys=True) + "\n")
-        self._file.flush()
+        try:
+            self._file.write(json.dumps(asdict(entry), sort_keys=True) + "\n")
+            self._file.flush()
+        except OSError as e:  # a cut line is where reading stops: the rest stays valid
+            raise StorageError(f"cannot write the journal {self.path}: {e.strerror or e}") from None
 
     def close(self, remove: bool) -> None:
         if remove:
             self.path.unlink(missing_ok=True)  # unlink first: never a moment unlocked
         if not self._file.closed:
-            self._file.close()
+            with contextlib.suppress(OSError):  # a full spool: the buffered tail is lost
+                self._file.close()
+
+
+def crawl_id_in_use(crawl_id: str, journal: Path) -> ConfigError:
+    return ConfigError(
+        f"crawl {crawl_id} is already running in another process (its journal {journal} "
+        "is locked): wait for it to end, or set another NEWSARCHIVE_CRAWL_ID"
+    )
+
+
+def check_crawl_id_free(spool: Path, crawl_id: str) -> None:
+    """Raise ConfigError when a live process already runs this crawl id on this spool."""
+    journal = journal_path(spool, crawl_id)
+    if journal.is_file() and is_alive(journal):
+        raise crawl_id_in_use(crawl_id, journal)
 
 
 def read_journal(path: Path) -> list[FileEntry]:
+    return parse_journal(path.read_bytes())
+
+
+def parse_journal(data: bytes) -> list[FileEntry]:
+    """The whole entries of a journal; reading stops at the first line that is not one
+    (a line cut by the kill, or damage: everything before it is whole)."""
     entries = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in data.split(b"\n"):
         try:
-            entries.append(FileEntry(**json.loads(line)))
-        except (ValueError, TypeError):
-            break  # a line cut by the kill: everything before it is whole
+            row = json.loads(line)
+        except (ValueError, RecursionError):
+            break
+        if entry_problem(row) is not None or set(row) != set(ENTRY_FIELDS):
+            break
+        entries.append(FileEntry(**row))
     return entries
 
 
@@ -156,6 +189,8 @@ def _warc_extent(store: Store, spool: Path, key: str, sizes: dict[str, int]) -> 
 def recover_crawl(store: Store, spool: Path, journal: Path) -> Recovered:
     crawl_id = journal.stem
     result = Recovered(crawl_id)
+    if store.exists(layout.manifest_key(crawl_id)):
+        return _finish_landed(store, spool, journal, result)
     closed = {e.key: e for e in read_journal(journal)}
     # 1. Files the crawl had closed: store them (same bytes only) if not yet stored.
     for key, entry in closed.items():
@@ -248,6 +283,25 @@ def recover_crawl(store: Store, spool: Path, journal: Path) -> Recovered:
     return result
 
 
+def _finish_landed(store: Store, spool: Path, journal: Path, result: Recovered) -> Recovered:
+    """The crawl died after its manifest landed (before removing its journal): it is
+    complete. Only spool copies of files already stored with the same bytes go."""
+    removed = 0
+    for entry in read_journal(journal):
+        local = spool.joinpath(*entry.key.split("/"))
+        if local.is_file() and store.exists(entry.key) and sha256_file(local) == entry.sha256:
+            local.unlink()
+            removed += 1
+        result.files.append(entry)
+    journal.unlink()
+    logger.warning(
+        "crawl %s was already complete in %s (its manifest landed before it stopped): "
+        "removed its journal and %d spool file(s) already stored",
+        result.crawl_id, store.uri, removed,
+    )
+    return result
+
+
 def _store(store: Store, path: Path, key: str, kind: str, records: int) -> FileEntry:
     entry = FileEntry(key, kind, path.stat().st_size, sha256_file(path), records)
     store.put_file(path, key, entry.sha256)
@@ -273,7 +327,7 @@ def _by_site(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return sites
 
 
-def _is_alive(journal: Path) -> bool:
+def is_alive(journal: Path) -> bool:
     with open(journal, "a") as f:
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -290,6 +344,6 @@ def crashed_journals(spool: Path) -> list[Path]:
         return []
     return [
         p for p in sorted(folder.glob("*.jsonl"))
-        if not (spool / "crawls" / f"{p.stem}.json").exists() and not _is_alive(p)
+        if not (spool / "crawls" / f"{p.stem}.json").exists() and not is_alive(p)
     ]
 

@@ -11,13 +11,14 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from newsarchive import faults, layout, manifest
 from newsarchive.config import Config
-from newsarchive.errors import StorageError
+from newsarchive.errors import ConfigError, StorageError
 from newsarchive.manifest import FileEntry
 from newsarchive.pending import complete_pending
 from newsarchive.recovery import Journal, crashed_journals, recover_crawl
@@ -72,7 +73,10 @@ class CrawlSession:
             )
         crawl_id = config.crawl_id or layout.new_crawl_id()
         if store.exists(layout.manifest_key(crawl_id)):
-            raise StorageError(f"crawl {crawl_id} is already complete in {store.uri}")
+            raise ConfigError(
+                f"crawl {crawl_id} is already complete in {store.uri}: "
+                "set another NEWSARCHIVE_CRAWL_ID (or none, for a new one)"
+            )
         return cls(config, store, spool, crawl_id)
 
     @classmethod
@@ -101,7 +105,15 @@ class CrawlSession:
             return
         key = state_key(self.state.site, self.crawl_id)
         path = self.spool.joinpath(*key.split("/"))
-        records = self.state.write(path)
+        try:
+            records = self.state.write(path)
+        except OSError as e:
+            with suppress(OSError):  # never a half-written snapshot in the spool
+                path.unlink(missing_ok=True)
+            raise StorageError(
+                f"cannot write the incremental state to the spool {self.spool}: "
+                f"{e.strerror or e}"
+            ) from None
         self.publish(path, key, "state", records)
 
     def add_closer(self, close: Callable[[], None]) -> None:
@@ -114,6 +126,8 @@ class CrawlSession:
         for close in self._closers:
             try:
                 close()
+            except StorageError as e:  # the spool refused: the caller logs its one line
+                errors.append(e)
             except Exception as e:  # keep closing the others: each holds data
                 logger.exception("closing %r failed", close)
                 errors.append(e)
@@ -133,7 +147,12 @@ class CrawlSession:
 
         def run() -> None:
             try:
-                entry = FileEntry(key, kind, path.stat().st_size, sha256_file(path), records)
+                try:
+                    entry = FileEntry(key, kind, path.stat().st_size, sha256_file(path), records)
+                except OSError as e:
+                    raise StorageError(
+                        f"cannot read {path} in the spool: {e.strerror or e}"
+                    ) from None
                 with self._lock:
                     self.files.append(entry)
                     self.journal.add(entry)
@@ -189,10 +208,19 @@ class CrawlSession:
             settings=self.config.summary(),
         )
         local = self.spool.joinpath(*key.split("/"))
-        local.parent.mkdir(parents=True, exist_ok=True)
         tmp = local.with_suffix(".tmp")
-        tmp.write_bytes(manifest.dumps(doc))
-        os.replace(tmp, local)
+        try:
+            local.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(manifest.dumps(doc))
+            os.replace(tmp, local)
+        except OSError as e:
+            with suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise StorageError(
+                f"cannot write the manifest to the spool {self.spool}: {e.strerror or e}; "
+                f"the next crawl with this spool recovers crawl {self.crawl_id} from its "
+                "journal"
+            ) from None
         errors = self.retry_failed()
         if errors:
             raise StorageError(
@@ -201,6 +229,7 @@ class CrawlSession:
                 f"{self.store.uri}` (or the next crawl) to finish crawl {self.crawl_id}"
             )
         self.store.put_file(local, key, sha256_file(local))
+        faults.point("after-manifest")
         self.journal.close(remove=True)
         return key
 

@@ -8,16 +8,25 @@ before any request is made.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
 
 from newsarchive import frontier, robots
 from newsarchive.config import Config
 from newsarchive.errors import ConfigError, NewsarchiveError, StorageError
+from newsarchive.outcome import STORAGE_FAILED
+from newsarchive.recovery import check_crawl_id_free
 from newsarchive.storage import open_store
+
+logger = logging.getLogger(__name__)
 
 
 class Command(ScrapyCrawlCommand):
@@ -39,13 +48,45 @@ class Command(ScrapyCrawlCommand):
             return
         assert self.crawler_process
         crawler = self._create_crawler(args[0])
-        self.crawler_process.crawl(crawler, **opts.spargs)
+        started = self.crawler_process.crawl(crawler, **opts.spargs)
+        failed: list[NewsarchiveError] = []
+        _catch_start_error(started, failed)
         self.crawler_process.start()
-        if self.crawler_process.bootstrap_failed:
+        if failed:
+            # Opening the archive failed before any request: one line, not a traceback.
+            print(f"newsarchive: error: {failed[0]}", file=sys.stderr)
+            self.exitcode = 2 if isinstance(failed[0], ConfigError) else STORAGE_FAILED
+        elif self.crawler_process.bootstrap_failed:
             self.exitcode = 1
         elif crawler.stats:
             # 3 storage failed, 4 too many errors, 5 no article (see newsarchive.outcome)
             self.exitcode = crawler.stats.get_value("newsarchive/exit_status", 0)
+
+
+def _catch_start_error(started: Any, failed: list[NewsarchiveError]) -> None:
+    """Keep a NewsarchiveError raised while the crawler starts (the archive session opens
+    then) for run() to print as one line; anything else is left to Scrapy's report."""
+    if isinstance(started, asyncio.Future):
+
+        def done(task: asyncio.Future[Any]) -> None:
+            if task.cancelled():
+                return
+            error = task.exception()  # retrieved: asyncio does not print it again
+            if isinstance(error, NewsarchiveError):
+                failed.append(error)
+            elif error is not None:
+                logger.error("the crawl failed to start", exc_info=error)
+
+        started.add_done_callback(done)
+    elif isinstance(started, Deferred):
+
+        def errback(failure: Failure) -> Failure | None:
+            if isinstance(failure.value, NewsarchiveError):
+                failed.append(failure.value)
+                return None
+            return failure
+
+        started.addErrback(errback)
 
 
 def preflight(settings: object, spargs: dict[str, str]) -> None:
@@ -66,7 +107,10 @@ def preflight(settings: object, spargs: dict[str, str]) -> None:
     store.check_writable()
     from newsarchive.session import default_spool
 
-    check_spool(Path(config.spool) if config.spool else default_spool(config.archive, store))
+    spool = Path(config.spool) if config.spool else default_spool(config.archive, store)
+    check_spool(spool)
+    if config.crawl_id:
+        check_crawl_id_free(spool, config.crawl_id)
 
 
 def check_spool(spool: Path) -> None:
