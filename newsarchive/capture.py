@@ -235,6 +235,10 @@ def publish_warc(session: CrawlSession, path: Path, key: str, records: int) -> N
     """
     try:
         index_path, lines = cdxj.write_index(path)
+    except OSError as e:  # a full or read-only spool: one line, not a traceback
+        logger.error("could not index %s (%s); storing it without a CDXJ index",
+                     key, e.strerror or e)
+        index_path = None
     except Exception:
         logger.exception("could not index %s; storing it without a CDXJ index", key)
         index_path = None

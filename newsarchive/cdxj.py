@@ -59,8 +59,12 @@ def write_index(warc_path: Path) -> tuple[Path, int]:
     text = index_warc(warc_path, warc_path.name)
     path = warc_path.with_name(index_key(warc_path.name))
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a full spool keeps no half index
+        raise
     return path, text.count("\n")
 
 

@@ -110,10 +110,18 @@ class ArchiveExtension:
 
         def close_all() -> list[BaseException]:
             errors = session.close_writers()
-            if worker is None:
-                session.publish_state()
-            else:  # the last worker merges every worker's state updates
-                worker.record_state()
+            if errors and worker is None:
+                # A file that could not be closed whole: leave the crawl to the next run's
+                # recovery (its journal), which cuts files back to whole records and
+                # rebuilds the state from the text that survived.
+                return errors
+            try:
+                if worker is None:
+                    session.publish_state()
+                else:  # the last worker merges every worker's state updates
+                    worker.record_state()
+            except StorageError as e:  # the manifest still gets written (or kept)
+                errors.append(e)
             return errors + session.wait_published()
 
         errors = await maybe_deferred_to_future(
@@ -130,6 +138,11 @@ class ArchiveExtension:
         }
         counts = counts_from_stats(stats.get_stats())
         try:
+            if errors and worker is None:
+                raise StorageError(
+                    f"{len(errors)} file(s) could not be closed whole; the next crawl with "
+                    f"the spool {session.spool} recovers the crawl from its journal"
+                )
             key = await maybe_deferred_to_future(
                 threads.deferToThreadPool(reactor, pool, write_manifest, crawl, counts)
             )

@@ -43,7 +43,10 @@ def judge(
     if finish_reason != "finished":
         reasons.append((INTERRUPTED, f"the crawl was stopped before the end ({finish_reason})"))
     if stats.get("newsarchive/storage_errors"):
-        reasons.append((STORAGE_FAILED, "storage failed: files wait in the spool"))
+        # A crawl the spool stopped (spool_full, spool_error) keeps the status of a stop,
+        # as promised for a full spool; the reason is still said.
+        code = INTERRUPTED if finish_reason.startswith("spool_") else STORAGE_FAILED
+        reasons.append((code, "storage failed: files wait in the spool"))
     rate = error_rate(stats)
     if rate > max_error_rate:
         reasons.append(

@@ -6,6 +6,7 @@ crawl's output in a few partitions; publication dates are fields inside the reco
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from newsarchive import layout
+from newsarchive.warc import SpoolError
 
 
 @dataclass
@@ -47,17 +49,27 @@ class ShardWriter:
         self._open: dict[tuple[str, str], _OpenShard] = {}
         self._serial = 0
         self.records_written = 0
+        self.abandoned: list[Path] = []  # shards the spool refused (see _abandon)
 
     def write(self, record: dict[str, Any]) -> None:
+        """Append one record; SpoolError when the spool refuses it (full, read-only)."""
+        if self.abandoned:  # the spool refused a write: touch it no more this crawl
+            raise SpoolError(f"the spool {self.spool} refused an earlier text record")
         partition = (record["site"], record["fetched_at"][:10])
-        shard = self._open.get(partition)
-        if shard is None:
-            shard = self._start(*partition)
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
-        shard.stream.write(line.encode("utf-8"))
-        # Whole records reach the OS (a few bytes each): a killed crawl's open shard
-        # still holds every record written, for the spool recovery to keep.
-        shard.stream.flush()
+        shard = None
+        try:
+            shard = self._open.get(partition)
+            if shard is None:
+                shard = self._start(*partition)
+            shard.stream.write(line.encode("utf-8"))
+            # Whole records reach the OS (a few bytes each): a killed crawl's open shard
+            # still holds every record written, for the spool recovery to keep.
+            shard.stream.flush()
+        except OSError as e:
+            if shard is not None:
+                self._abandon(partition)
+            raise SpoolError.from_os_error(e, self.spool) from None
         shard.records += 1
         self.records_written += 1
         if shard.records >= self.max_records:
@@ -83,6 +95,26 @@ class ShardWriter:
         fileobj.close()
         self.on_close(shard.path, shard.key, shard.records)
 
+    def _abandon(self, partition: tuple[str, str]) -> None:
+        """Leave a shard the spool refused as it is, for the next run's recovery to cut
+        back to its whole records: its gzip stream may be broken mid-member, so it is
+        never finished, published or listed."""
+        shard = self._open.pop(partition)
+        self.abandoned.append(shard.path)
+        raw = shard.stream.fileobj  # type: ignore[attr-defined]
+        shard.stream.fileobj = None  # type: ignore[attr-defined]  # close() writes nothing
+        with contextlib.suppress(OSError):
+            raw.close()
+
     def close(self) -> None:
-        for partition in list(self._open):
-            self._finish(partition)
+        try:
+            for partition in list(self._open):
+                self._finish(partition)
+        except OSError as e:
+            raise SpoolError.from_os_error(e, self.spool) from None
+        if self.abandoned:
+            raise SpoolError(
+                f"{len(self.abandoned)} text shard(s) in the spool {self.spool} were cut "
+                "short by a failed write; the next crawl with this spool recovers them",
+                full=False,
+            )

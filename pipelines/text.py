@@ -7,9 +7,11 @@ all kept, each its own record, and counted as ``canonical_conflicts``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 
 from newsarchive import canonical, workers
 from newsarchive.extract import Extracted
@@ -19,18 +21,21 @@ from newsarchive.session import CrawlSession
 from newsarchive.shards import ShardWriter
 from newsarchive.state import ArticleState
 from newsarchive.urls import article_key
+from newsarchive.warc import SpoolError
+
+logger = logging.getLogger(__name__)
 
 
 class TextShardPipeline:
     def __init__(
-        self, session: CrawlSession, writer: ShardWriter, stats: Any,
+        self, session: CrawlSession, writer: ShardWriter, stats: Any, crawler: Any = None,
         claims: canonical.Claims | None = None,
     ) -> None:
         self.session = session
         self.writer = writer
         self.stats = stats
+        self.crawler = crawler
         self.claims = claims
-        self.crawler: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> TextShardPipeline:
@@ -47,15 +52,23 @@ class TextShardPipeline:
             worker=session.config.worker_id,
         )
         session.add_closer(writer.close)
-        pipeline = cls(session, writer, crawler.stats)
-        pipeline.crawler = crawler
-        return pipeline
+        return cls(session, writer, crawler.stats, crawler)
 
     def _claims(self) -> canonical.Claims:
         # Made on first use: on several machines they live in Redis, joined by the spider.
         if self.claims is None:
             self.claims = workers.article_claims(self.crawler)
         return self.claims
+
+    def _stop(self, error: SpoolError) -> None:
+        """The spool refused text: stop the crawl once, as the WARC writer does."""
+        if self.stats.get_value("newsarchive/spool_errors"):
+            return
+        self.stats.set_value("newsarchive/spool_errors", 1)
+        logger.error("%s: stopping the crawl", error)
+        if self.crawler is not None and self.crawler.engine is not None:
+            reason = "spool_full" if error.full else "spool_error"
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 
     def process_item(self, item: Any) -> Any:
         if not (isinstance(item, ArticlePage) and isinstance(item.result, Extracted)):
@@ -84,7 +97,11 @@ class TextShardPipeline:
             if state is not None:
                 state.touch(key, checked_at=capture.fetched_at)
             return item
-        self.writer.write(record)
+        try:
+            self.writer.write(record)
+        except SpoolError as e:
+            self._stop(e)
+            raise DropItem(f"text of {capture.url} not archived: {e}", log_level="DEBUG") from None
         self.stats.inc_value("newsarchive/articles")
         self.stats.inc_value(f"newsarchive/articles/{'changed' if prior else 'new'}")
         if state is not None:
