@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsarchive import layout
-from newsarchive.errors import StorageError
 from newsarchive.manifest import DamagedManifest, parse
 from newsarchive.storage import Store, sha256_file
 
@@ -27,10 +26,25 @@ class PendingReport:
     uploaded: int = 0  # files stored from the spool
     leftovers: list[str] = field(default_factory=list)  # spool files no manifest lists
     damaged: list[str] = field(default_factory=list)  # pending manifests set aside
+    incomplete: list[str] = field(default_factory=list)  # crawls whose files were lost
 
 
 def pending_manifests(spool: Path) -> list[Path]:
     return sorted((spool / "crawls").glob("*.json")) if (spool / "crawls").is_dir() else []
+
+
+def _set_aside(spool: Path, manifest: Path, crawl_id: str, why: str) -> None:
+    """A pending crawl that can never be completed (a file it lists was deleted from the
+    archive): its manifest and journal are renamed, so later crawls go on, and its
+    remaining files stay in the spool, untouched, for a person to look at."""
+    manifest.replace(manifest.with_name(f"{manifest.name}.incomplete"))
+    journal = spool / "journal" / f"{crawl_id}.jsonl"
+    if journal.exists():
+        journal.replace(journal.with_name(f"{journal.name}.incomplete"))
+    logger.error(
+        "crawl %s cannot be completed: %s; its manifest is set aside as %s.incomplete and "
+        "its other files stay in %s", crawl_id, why, manifest, spool,
+    )
 
 
 def complete_pending(store: Store, spool: Path) -> PendingReport:
@@ -48,21 +62,27 @@ def complete_pending(store: Store, spool: Path) -> PendingReport:
             logger.warning("%s; set aside as %s", e, aside)
             report.damaged.append(crawl_id)
             continue
-        for entry in doc["files"]:
-            key = entry["key"]
-            listed.add(key)
-            local = spool.joinpath(*key.split("/"))
+        entries = [(e, spool.joinpath(*e["key"].split("/"))) for e in doc["files"]]
+        listed.update(e["key"] for e, _ in entries)
+        # Check every file before storing any: a crawl that can never be whole stores
+        # nothing (no orphans) and is set aside instead of stopping every later crawl.
+        problem = None
+        for entry, local in entries:
             if local.exists():
                 if sha256_file(local) != entry["sha256"]:
-                    raise StorageError(
-                        f"spool file {local} does not match crawl {crawl_id}'s manifest"
-                    )
-                store.put_file(local, key, entry["sha256"])
+                    problem = f"spool file {local} does not match its manifest"
+            elif not store.exists(entry["key"]):
+                problem = f"{entry['key']} is neither in the spool nor in {store.uri}"
+            if problem:
+                break
+        if problem:
+            _set_aside(spool, path, crawl_id, problem)
+            report.incomplete.append(crawl_id)
+            continue
+        for entry, local in entries:
+            if local.exists():
+                store.put_file(local, entry["key"], entry["sha256"])
                 report.uploaded += 1
-            elif not store.exists(key):
-                raise StorageError(
-                    f"crawl {crawl_id}: {key} is neither in the spool nor in {store.uri}"
-                )
         store.put_file(path, layout.manifest_key(crawl_id), sha256_file(path))
         (spool / "journal" / f"{crawl_id}.jsonl").unlink(missing_ok=True)
         report.completed.append(crawl_id)

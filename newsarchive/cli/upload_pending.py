@@ -32,6 +32,12 @@ def command(archive: str, spool: Path | None) -> None:
     report = complete_pending(store, spool)
     for crawl_id in report.completed:
         click.echo(f"completed crawl {crawl_id} in {store.uri}")
+    for crawl_id in report.incomplete:
+        click.echo(
+            f"crawl {crawl_id} cannot be completed (a file it lists is gone); its manifest "
+            f"and journal are set aside with the suffix .incomplete in {spool}",
+            err=True,
+        )
     for crawl_id in report.damaged:
         click.echo(
             f"crawl {crawl_id}: its manifest in the spool is damaged; set aside as "
