@@ -174,9 +174,17 @@ def test_bucket_removed_mid_crawl(s3, tmp_path, sample_site):
     while not any(k.startswith("news/warc/") for k in s3.objects(bucket)):
         assert process.poll() is None and time.monotonic() < deadline, "nothing uploaded"
         time.sleep(0.05)
-    for key in s3.objects(bucket):
-        client.delete_object(Bucket=bucket, Key=key)
-    client.delete_bucket(Bucket=bucket)
+    # The crawl keeps uploading while the bucket is emptied: empty it until it can go.
+    for _ in range(50):
+        for key in s3.objects(bucket):
+            client.delete_object(Bucket=bucket, Key=key)
+        try:
+            client.delete_bucket(Bucket=bucket)
+            break
+        except client.exceptions.ClientError as e:
+            assert e.response["Error"]["Code"] == "BucketNotEmpty", e
+    else:
+        raise AssertionError(f"bucket {bucket} could not be removed")
     stderr = process.communicate(timeout=300)[1]
     assert process.returncode == 3, stderr[-3000:]
     assert "Traceback" not in stderr
