@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -39,6 +40,16 @@ class Crawl:
 
     def files(self, kind: str) -> list[Path]:
         return [self.archive / f["key"] for f in self.manifest["files"] if f["kind"] == kind]
+
+
+def text_records(archive: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every clean-text record of a crawl's shards, in manifest order."""
+    records: list[dict[str, Any]] = []
+    for entry in manifest["files"]:
+        if entry["kind"] == "text":
+            with gzip.open(archive / entry["key"], "rt", encoding="utf-8") as f:
+                records.extend(json.loads(line) for line in f)
+    return records
 
 
 def load_manifest(archive: Path) -> dict[str, Any]:

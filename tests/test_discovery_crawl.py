@@ -10,7 +10,6 @@ has robots.txt Crawl-delay and Disallow, and no contact is configured.
 from __future__ import annotations
 
 import gzip
-import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive import __version__
-from tests.helpers import load_manifest, scrapy_crawl
+from tests.helpers import load_manifest, scrapy_crawl, text_records
 from tests.newsserver import (
     ATOM,
     TEXT,
@@ -66,12 +65,7 @@ class CrawlResult:
         self.manifest = load_manifest(archive)
 
     def texts(self) -> list[dict]:
-        records = []
-        for f in self.manifest["files"]:
-            if f["kind"] == "text":
-                with gzip.open(self.archive / f["key"], "rt", encoding="utf-8") as fh:
-                    records.extend(json.loads(line) for line in fh)
-        return records
+        return text_records(self.archive, self.manifest)
 
     def by_url(self) -> dict[str, dict]:
         return {r["url"]: r for r in self.texts()}

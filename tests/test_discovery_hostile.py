@@ -8,14 +8,12 @@ a refresh to self, a refresh loop, four articles sharing one (wrong) canonical U
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import load_manifest, scrapy_crawl
+from tests.helpers import load_manifest, scrapy_crawl, text_records
 from tests.newsserver import (
     TEXT,
     NewsServer,
@@ -124,12 +122,7 @@ class Result:
         self.manifest = load_manifest(archive)
 
     def texts(self) -> list[dict]:
-        records = []
-        for f in self.manifest["files"]:
-            if f["kind"] == "text":
-                with gzip.open(self.archive / f["key"], "rt", encoding="utf-8") as fh:
-                    records.extend(json.loads(line) for line in fh)
-        return records
+        return text_records(self.archive, self.manifest)
 
     @property
     def counts(self) -> dict:

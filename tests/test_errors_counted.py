@@ -8,7 +8,6 @@ page that is no news and links nowhere: the crawl archived no article, it exits 
 
 from __future__ import annotations
 
-import gzip
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,7 +17,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive import settings
 from newsarchive.outcome import NO_ARTICLES, judge
-from tests.helpers import load_manifest, scrapy_crawl
+from tests.helpers import load_manifest, scrapy_crawl, text_records
 from tests.newsserver import TEXT, NewsServer, article_html, index_html
 
 FAST = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "NEWSARCHIVE_EXTRACT_WORKERS=1")
@@ -63,12 +62,7 @@ def crawls(tmp_path_factory):
 
 
 def _texts(archive: Path, manifest: dict) -> dict[str, dict]:
-    records = {}
-    for f in manifest["files"]:
-        if f["kind"] == "text":
-            with gzip.open(archive / f["key"], "rt", encoding="utf-8") as fh:
-                records.update((r["url"], r) for r in map(json.loads, fh))
-    return records
+    return {r["url"]: r for r in text_records(archive, manifest)}
 
 
 def test_every_exception_is_counted_by_component_and_type(crawls):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections import Counter
 from datetime import UTC, datetime
@@ -12,7 +11,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive.sample_site import Article, SampleSite
-from tests.helpers import scrapy_crawl
+from tests.helpers import scrapy_crawl, text_records
 
 
 def _registry(tmp: Path, base: str) -> Path:
@@ -48,12 +47,7 @@ class Runs:
         return manifest
 
     def texts(self, manifest: dict) -> list[dict]:
-        records = []
-        for f in manifest["files"]:
-            if f["kind"] == "text":
-                with gzip.open(self.archive / f["key"], "rt") as fh:
-                    records.extend(json.loads(line) for line in fh)
-        return records
+        return text_records(self.archive, manifest)
 
     def warc_records(self, manifest: dict) -> list:
         out = []

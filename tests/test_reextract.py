@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import shutil
@@ -14,7 +13,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive.reextract import _fastwarc_responses, _warcio_responses, reextract
-from tests.helpers import Crawl
+from tests.helpers import Crawl, text_records
 
 
 def newsarchive(*args: str) -> subprocess.CompletedProcess:
@@ -25,12 +24,7 @@ def newsarchive(*args: str) -> subprocess.CompletedProcess:
 
 
 def records(archive: Path, manifest: dict) -> list[dict]:
-    out = []
-    for entry in manifest["files"]:
-        if entry["kind"] == "text":
-            with gzip.open(archive / entry["key"], "rt", encoding="utf-8") as f:
-                out.extend(json.loads(line) for line in f)
-    return out
+    return text_records(archive, manifest)
 
 
 def manifests(archive: Path) -> dict[str, dict]:
