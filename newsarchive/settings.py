@@ -105,6 +105,7 @@ NEWSARCHIVE_REDIS_BLOOM_ERROR_RATE = 0.0001  # share of new URLs wrongly taken f
 NEWSARCHIVE_WORKER_ID = ""  # names this worker's files and spool; empty = <host>-<pid>
 NEWSARCHIVE_WORKER_TIMEOUT = 30  # seconds without a heartbeat before a worker counts as dead
 NEWSARCHIVE_UPLOAD_QUEUE = 4  # closed files waiting for storage before writers wait
+NEWSARCHIVE_STOP_TIMEOUT = 60  # seconds from the first SIGTERM/SIGINT to the process's end
 # S3-compatible storage (s3:// archives). boto3's credential chain and the standard
 # AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 / AWS_REGION variables apply; these add to them.
 NEWSARCHIVE_S3_ENDPOINT_URL = ""

@@ -22,8 +22,9 @@ from twisted.python.failure import Failure
 from newsarchive import frontier, robots
 from newsarchive.config import Config
 from newsarchive.errors import ConfigError, NewsarchiveError, StorageError
-from newsarchive.outcome import STORAGE_FAILED
+from newsarchive.outcome import INTERRUPTED, STORAGE_FAILED
 from newsarchive.recovery import check_crawl_id_free
+from newsarchive.stopping import Stopper, stop_timeout
 from newsarchive.storage import open_store
 
 logger = logging.getLogger(__name__)
@@ -47,11 +48,14 @@ class Command(ScrapyCrawlCommand):
             super().run(args, opts)
             return
         assert self.crawler_process
+        # Ours instead of Scrapy's signal handlers: a stop ends within a bounded time.
+        stopper = Stopper(self.crawler_process, stop_timeout(self.settings))
+        stopper.install()
         crawler = self._create_crawler(args[0])
         started = self.crawler_process.crawl(crawler, **opts.spargs)
         failed: list[NewsarchiveError] = []
         _catch_start_error(started, failed)
-        self.crawler_process.start()
+        self.crawler_process.start(install_signal_handlers=False)
         if failed:
             # Opening the archive failed before any request: one line, not a traceback.
             print(f"newsarchive: error: {failed[0]}", file=sys.stderr)
@@ -60,7 +64,11 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1
         elif crawler.stats:
             # 3 storage failed, 4 too many errors, 5 no article (see newsarchive.outcome)
-            self.exitcode = crawler.stats.get_value("newsarchive/exit_status", 0)
+            status = crawler.stats.get_value("newsarchive/exit_status")
+            # None after a forced stop: the archive extension never judged the crawl.
+            self.exitcode = INTERRUPTED if status is None and stopper.stopped else status or 0
+        if stopper.stopped:
+            stopper.exit(self.exitcode)
 
 
 def _catch_start_error(started: Any, failed: list[NewsarchiveError]) -> None:
@@ -95,6 +103,7 @@ def preflight(settings: object, spargs: dict[str, str]) -> None:
 
     config = Config.from_settings(settings)
     robots.retry_policy(settings)
+    stop_timeout(settings)
     unknown = sorted(set(spargs) - set(SPIDER_ARGS))
     if unknown:
         raise ConfigError(
