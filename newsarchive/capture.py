@@ -11,6 +11,7 @@ and each finished WARC file gets its CDXJ index there before both are stored.
 from __future__ import annotations
 
 import logging
+import threading
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,10 @@ class WarcCaptureMiddleware:
         self.stats = stats
         self.crawler = crawler
         self.pool = ThreadPool(1, 1, name="newsarchive-warc")
+        # A daemon: after a forced stop nothing closes the pool, and a live thread
+        # waiting on its queue kept the process from ever exiting. Every record is
+        # written whole or cut back by the next crawl's recovery.
+        self.pool.threadFactory = _daemon_thread  # type: ignore[method-assign]
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> WarcCaptureMiddleware:
@@ -225,6 +230,10 @@ class WarcCaptureMiddleware:
         if self.crawler is not None and self.crawler.engine is not None:
             reason = "spool_full" if error.full else "spool_error"
             deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
+
+
+def _daemon_thread(*args: Any, **kwargs: Any) -> threading.Thread:
+    return threading.Thread(*args, daemon=True, **kwargs)
 
 
 def publish_warc(session: CrawlSession, path: Path, key: str, records: int) -> None:
