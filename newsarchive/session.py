@@ -10,13 +10,14 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import suppress
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from newsarchive import faults, layout, manifest
+from newsarchive.background import DaemonExecutor
 from newsarchive.config import Config
 from newsarchive.errors import ConfigError, StorageError
 from newsarchive.manifest import FileEntry
@@ -43,7 +44,8 @@ class CrawlSession:
         # Uploads run off the reactor thread; at most `upload_queue` closed files wait
         # for storage before a writer that closes another one waits too (back-pressure).
         self._slots = threading.BoundedSemaphore(config.upload_queue)
-        self._publisher = ThreadPoolExecutor(2, thread_name_prefix="newsarchive-publish")
+        # Daemon threads: after a forced stop, Python's exit must not wait for uploads.
+        self._publisher = DaemonExecutor(2, thread_name_prefix="newsarchive-publish")
         self._pending: list[Future[None]] = []
         self._closers: list[Callable[[], None]] = []
         self.closed = False
