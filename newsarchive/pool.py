@@ -2,11 +2,21 @@
 
 trafilatura and langdetect are pure-Python CPU work; in the reactor's process they
 would stall every download, so they run in worker processes instead.
+
+The workers live and die with the crawl process. They ignore SIGINT and SIGTERM (a
+Ctrl-C or CI's `timeout` reaches the whole process group; the crawl decides how to
+stop, and finishes the extractions it waits for), and they exit when the crawl
+process is gone however it went: a worker orphaned by `kill -9` or a forced stop
+would otherwise wait for work for ever, holding the crawl's stderr open.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -17,17 +27,41 @@ from twisted.internet.defer import Deferred
 T = TypeVar("T")
 
 
+PARENT_POLL = 0.5  # seconds between a worker's checks that the crawl process lives
+
+
 def _warm_up() -> None:
     import newsarchive.extract  # noqa: F401 - import trafilatura once per worker
+
+
+def _start_worker(parent: int) -> None:
+    """Runs first in each worker process: signals are the parent's to handle."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+    threading.Thread(
+        target=_exit_with, args=(parent,), name="newsarchive-parent-watch", daemon=True
+    ).start()
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL)
+    os._exit(0)  # the crawl process is gone: nobody will ever read a result
 
 
 class WorkerPool:
     def __init__(self, workers: int) -> None:
         # "spawn": forking a process that runs a reactor and threads is not safe.
         self._executor = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker, initargs=(os.getpid(),),
         )
         self.workers = workers
+        from twisted.internet import reactor
+
+        # After a forced stop nobody calls shutdown(); Python's exit would then run
+        # every queued extraction first.
+        reactor.addSystemEventTrigger("before", "shutdown", self.abandon)
 
     def warm_up(self) -> None:
         for _ in range(self.workers):
@@ -50,3 +84,7 @@ class WorkerPool:
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def abandon(self) -> None:
+        """Drop the queued work and let the running jobs end on their own."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
