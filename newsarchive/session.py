@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from newsarchive import faults, layout, manifest
+from newsarchive import faults, frontier, layout, manifest
 from newsarchive.background import DaemonExecutor
 from newsarchive.config import Config
 from newsarchive.errors import ConfigError, StorageError
@@ -54,9 +54,15 @@ class CrawlSession:
         self.since: date | None = None  # oldest publication date to archive
 
     @classmethod
-    def open(cls, config: Config) -> CrawlSession:
+    def open(cls, config: Config, shared: bool = False) -> CrawlSession:
         """Open the archive, check it is writable and finish what earlier runs left in
-        the spool; raises ConfigError/StorageError before any request is made."""
+        the spool; raises ConfigError/StorageError before any request is made.
+
+        ``shared``: this is a worker of a crawl run by several (newsarchive.workers).
+        A journal in its spool is an earlier run of the same worker, killed: its files
+        belong to the shared crawl, whose coordinator adopts them. Recovering it here
+        wrote the shared crawl's manifest with this worker's files alone.
+        """
         store = open_store(config.archive, config.s3)
         store.check_writable()
         spool = Path(config.spool) if config.spool else default_spool(config.archive, store)
@@ -65,7 +71,7 @@ class CrawlSession:
         except OSError as e:
             raise StorageError(f"spool folder {spool} is not writable: {e.strerror}") from None
         report = complete_pending(store, spool)
-        for journal in crashed_journals(spool):
+        for journal in [] if shared else crashed_journals(spool):
             recover_crawl(store, spool, journal)
         report = complete_pending(store, spool)  # only leftovers of live crawls remain
         if report.leftovers:
@@ -86,7 +92,8 @@ class CrawlSession:
         """The crawler's session, created on first use by whichever component asks first."""
         session = getattr(crawler, _ATTR, None)
         if session is None:
-            session = cls.open(Config.from_settings(crawler.settings))
+            shared = frontier.membership(crawler) is not None
+            session = cls.open(Config.from_settings(crawler.settings), shared)
             setattr(crawler, _ATTR, session)
         return session
 

@@ -39,6 +39,7 @@ from newsarchive.config import Config
 from newsarchive.errors import ConfigError, StorageError
 from newsarchive.finalize import file_record, finalize, hash_of, merge_counts, text
 from newsarchive.frontier import CrawlKeys, FrontierConfig, Membership
+from newsarchive.recovery import journal_path
 from newsarchive.salvage import salvage
 from newsarchive.session import CrawlSession, default_spool
 from newsarchive.sites import Site
@@ -85,17 +86,19 @@ class WorkerLock:
 
 # --- joining -------------------------------------------------------------------------
 
-# Register a worker, unless the crawl is being finalised or the same worker id runs.
+# Register a worker, unless the crawl is being finalised or the same worker id runs
+# (ARGV[4] == '1': the run Redis still counts as alive is known to be dead).
 _REGISTER = """
 if redis.call('EXISTS', KEYS[4]) == 1 then return 'finalizing' end
-if redis.call('HGET', KEYS[1], ARGV[1]) == 'running' and redis.call('EXISTS', KEYS[3]) == 1 then
+if ARGV[4] ~= '1' and redis.call('HGET', KEYS[1], ARGV[1]) == 'running'
+    and redis.call('EXISTS', KEYS[3]) == 1 then
   return 'running'
 end
 redis.call('HSET', KEYS[1], ARGV[1], 'running')
 redis.call('HSET', KEYS[2], ARGV[1], 1)
 redis.call('SET', KEYS[3], 1, 'PX', ARGV[2])
 redis.call('HSET', KEYS[5], ARGV[1], ARGV[3])
-for i = 4, #ARGV, 2 do redis.call('HSETNX', KEYS[6], ARGV[i], ARGV[i + 1]) end
+for i = 5, #ARGV, 2 do redis.call('HSETNX', KEYS[6], ARGV[i], ARGV[i + 1]) end
 return tostring(redis.call('HINCRBY', KEYS[6], 'runs:' .. ARGV[1], 1))
 """
 
@@ -136,10 +139,16 @@ def join(crawler: Any, site: Site) -> None:
         "created_at": _now(),
     }
     info = {"host": layout.hostname(), "pid": os.getpid(), "started_at": _now()}
+    restarted = died_here(server.hget(keys.info, worker))
+    if restarted:
+        logger.warning(
+            "worker %s of crawl %s was killed on this machine (pid %s): this run takes "
+            "over its spool", worker, crawl_id, restarted,
+        )
     answer = text(server.eval(
         _REGISTER, 6, keys.workers, keys.busy, keys.alive(worker), keys.finalizing, keys.info,
         keys.meta, worker, int(fconfig.worker_timeout * 1000), json.dumps(info),
-        *[x for pair in meta.items() for x in pair],
+        "1" if restarted else "0", *[x for pair in meta.items() for x in pair],
     ))
     if answer in ("finalizing", "running"):
         lock.release()
@@ -170,6 +179,29 @@ def join(crawler: Any, site: Site) -> None:
         crawler, Membership(fconfig, server, keys, worker, tag, spools, lock)
     )
     logger.info("worker %s (files: %s) joined crawl %s", worker, tag, crawl_id)
+
+
+def died_here(recorded: bytes | str | None) -> int | None:
+    """The pid of a worker's earlier run if it ran on this machine and is gone.
+
+    Called holding the worker's lock, so no live process here uses its spool; the
+    heartbeat it left may still look alive for up to NEWSARCHIVE_WORKER_TIMEOUT, and
+    a restart (systemd, a StatefulSet pod) comes back sooner than that.
+    """
+    try:
+        info = json.loads(text(recorded or b"{}"))
+        pid = int(info.get("pid", 0))
+    except (TypeError, ValueError):
+        return None
+    if info.get("host") != layout.hostname() or pid <= 0 or pid == os.getpid():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return pid
+    except PermissionError:
+        return None  # alive, someone else's
+    return None
 
 
 def running_crawl(server: Any, site: str) -> str:
@@ -418,6 +450,9 @@ class Coordinator:
         if dead != self.worker:
             server.hset(keys.workers, dead, "adopted")
             server.hset(keys.busy, dead, 0)
+            # Its files are this crawl's now; a journal left would send the next run
+            # under its id into single-machine recovery of a crawl that is not its own.
+            journal_path(folder, keys.crawl_id).unlink(missing_ok=True)
         logger.warning(
             "recovered worker %s of crawl %s: %d file(s) from its spool (%d bytes cut), "
             "%d request(s) back in the queue, %d article(s) to fetch again",
@@ -509,6 +544,9 @@ class Coordinator:
             "started_at": self.started, "finished_at": _now(),
         }
         self.server.hset(keys.parts, self.member.tag, json.dumps(part, sort_keys=True))
+        # Every file is recorded in Redis now; the journal (this run's and the killed
+        # earlier runs' of this id) has nothing more to tell a later run.
+        session.journal.close(remove=True)
         self._stop.set()  # no heartbeat past the end: the crawl's keys may go next
         answer = self.server.eval(
             _FINISH, 3, keys.workers, keys.finalizing, keys.busy, self.worker, keys.alive("")

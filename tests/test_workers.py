@@ -193,6 +193,64 @@ def test_a_killed_worker_loses_nothing(crawl, sample_site, redis_url, server, tm
     assert len(state) == len(single)  # the next run knows every article
 
 
+
+@pytest.mark.parametrize("at_once", [True, False], ids=["at-once", "after-the-others"])
+def test_a_worker_restarted_under_its_own_id_rejoins_the_crawl(
+    crawl, sample_site, redis_url, server, tmp_path, at_once
+):
+    """What a systemd unit or a StatefulSet pod does: the killed worker comes back with
+    its own NEWSARCHIVE_WORKER_ID, on its own spool: at once (its heartbeat still looks
+    alive), or once the others ended and the crawl waits for it."""
+    archive = tmp_path / "archive"
+    spools = archive / ".spool" / "workers"
+    slow = ("-s", "DOWNLOAD_DELAY=0.3")
+    ids = ["w0", "w1", "w2"]
+    logs = {w: tmp_path / f"{w}.log" for w in ids}
+    workers = {w: worker(archive, sample_site.base_url, redis_url, "rejoin", *slow,
+                         "-s", f"NEWSARCHIVE_WORKER_ID={w}", log=logs[w]) for w in ids}
+    deadline = time.monotonic() + 120
+    victim = None
+    while victim is None and time.monotonic() < deadline:
+        for w, process in workers.items():
+            shards = list(spools.glob(f"{w}/text/*/*/*.jsonl.gz"))
+            if shards and shards[0].stat().st_size > 100 and process.poll() is None:
+                victim = w
+                break
+        time.sleep(0.05)
+    assert victim is not None, "no worker wrote text"
+    workers[victim].send_signal(signal.SIGKILL)
+    workers[victim].wait()
+    assert (spools / victim / "journal" / "rejoin.jsonl").exists()  # a crashed run's
+
+    def restart() -> subprocess.Popen:
+        return worker(archive, sample_site.base_url, redis_url, "rejoin", *slow,
+                      "-s", f"NEWSARCHIVE_WORKER_ID={victim}", log=log)
+
+    log = tmp_path / "restarted.log"
+    restarted = restart() if at_once else None
+    for w, process in workers.items():
+        if w != victim:
+            finish(process, logs[w])
+    if restarted is None:
+        assert not (archive / "crawls").exists()  # the crawl waits for the killed worker
+        restarted = restart()
+    finish(restarted, log)
+    assert "recovered worker" in log.read_text()
+
+    (manifest_path,) = (archive / "crawls").glob("*.json")  # one manifest, the crawl's
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["crawl"]["finish_reason"] == "finished"
+    assert {w["id"]: w["status"] for w in manifest["crawl"]["workers"]} == {
+        w: "done" for w in ids
+    }
+    assert {f["key"] for f in manifest["files"]} == archive_files(archive)  # no orphan
+    writers = {w["id"]: w["files"] for w in manifest["crawl"]["workers"]}
+    assert all(writers.values()), writers  # every worker's files, the victim's too
+    single = sorted(r["url"] for r in text_records(crawl.archive, crawl.manifest))
+    assert sorted(r["url"] for r in text_records(archive, manifest)) == single  # each once
+    assert not list(spools.glob("*/journal/*.jsonl"))  # nothing left for a later crawl
+
+
 def test_unreachable_redis_stops_before_crawling(sample_site, tmp_path):
     url = f"redis://127.0.0.1:{free_port()}/0"
     process = scrapy_crawl(
