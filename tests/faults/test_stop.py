@@ -9,15 +9,18 @@ wrote: every file listed once, every WARC valid, every article once in text.
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from newsarchive.stopping import stop_timeout
 from tests.faults.test_crash import Scenario, _recovered
+from tests.helpers import ROOT
 
 WAIT = 90  # a generous bound on a process that would otherwise live for ever
 
@@ -105,8 +108,32 @@ def test_a_burst_of_signals_ends_the_crawl(stop, tmp_path):
     assert len(_recovered(stop.check())) <= 1
 
 
+def test_ctrl_c_to_the_process_group_stops_cleanly(stop):
+    # A terminal's Ctrl-C (and CI's `timeout`) signals the whole process group: the
+    # extraction workers too, which died mid-article (BrokenProcessPool, tracebacks).
+    env = {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scrapy", "crawl", "news", *stop.args,
+         "-s", "DOWNLOAD_DELAY=0.1", "-s", "NEWSARCHIVE_EXTRACT_WORKERS=2"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not stop.spool_files("*.jsonl.gz"):  # articles are being extracted
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)
+    status, stderr = _ended(process)
+    assert status == 6, stderr[-3000:]
+    assert "Traceback" not in stderr and "BrokenProcessPool" not in stderr, stderr[-3000:]
+    (manifest,) = [json.loads(p.read_text()) for p in Path(stop.archive).glob("crawls/*.json")]
+    assert manifest["crawl"]["finish_reason"] == "shutdown"
+    assert manifest["counts"]["articles"] > 0
+
+
 def test_stop_timeout_is_checked():
     from newsarchive.errors import ConfigError
+    from newsarchive.stopping import stop_timeout
 
     assert stop_timeout({}) == 60
     assert stop_timeout({"NEWSARCHIVE_STOP_TIMEOUT": "2.5"}) == 2.5
