@@ -108,6 +108,30 @@ def test_a_burst_of_signals_ends_the_crawl(stop, tmp_path):
     assert len(_recovered(stop.check())) <= 1
 
 
+@pytest.mark.parametrize("count", [1, 2])
+def test_a_stop_while_storing_the_manifest_hangs_still_ends(stop, count):
+    # The crawl is over and the manifest is being stored when the store stops
+    # answering; then SIGTERM (once, or twice): the thread stuck in the store must not
+    # keep the process alive.
+    process = stop.start(
+        "-s", "NEWSARCHIVE_STOP_TIMEOUT=5", env={"NEWSARCHIVE_FAULT": "before-manifest:stall"}
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "stalling at before-manifest" in line:
+            break
+    else:
+        pytest.fail("the crawl never reached its manifest")
+    for _ in range(count):
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+    status, stderr = _ended(process)
+    assert status == 6, stderr[-3000:]
+    assert not list(Path(stop.archive).glob("crawls/*.json"))
+    stop.rerun()
+    assert len(_recovered(stop.check())) == 1
+
+
 def test_ctrl_c_to_the_process_group_stops_cleanly(stop):
     # A terminal's Ctrl-C (and CI's `timeout`) signals the whole process group: the
     # extraction workers too, which died mid-article (BrokenProcessPool, tracebacks).
