@@ -58,8 +58,8 @@ class Stopper:
     or, once that is gone, to the watchdog thread started with it.
     """
 
-    def __init__(self, process: Any, timeout: float, grace: float = FORCED_GRACE) -> None:
-        self.process = process  # the CrawlerProcess
+    def __init__(self, timeout: float, grace: float = FORCED_GRACE) -> None:
+        self.process: Any = None  # the CrawlerProcess, once there is one (attach)
         self.timeout = timeout
         self.grace = grace
         self.received = 0
@@ -69,10 +69,14 @@ class Stopper:
         )
 
     def install(self) -> None:
-        """Take the signals over; call before the reactor starts, with Scrapy's off."""
+        """Take the signals over, as early as possible; Scrapy's must stay off."""
         self._watchdog.start()  # now: starting a thread in a handler could deadlock
         for signum in SIGNALS:
             signal.signal(signum, self.handle)
+
+    def attach(self, process: Any) -> None:
+        """The crawl to stop from now on (before: a signal ends the process at once)."""
+        self.process = process
 
     @property
     def stopped(self) -> bool:
@@ -98,6 +102,8 @@ class Stopper:
         self.received += 1
         name = signal.Signals(signum).name
         now = time.monotonic()
+        if self.process is None:  # checking the configuration: nothing started yet
+            _exit_now(f"received {name} before the crawl started")
         if self.received == 1:
             self.deadline = now + self.timeout
             reactor.callFromThread(
@@ -119,11 +125,20 @@ class Stopper:
             _exit_now(f"received {name} {self.received} times: exiting at once")
 
     def _graceful(self) -> None:
-        from scrapy.utils.defer import deferred_from_coro
+        """Stop each crawl as Scrapy's first Ctrl-C does, but never before it started.
 
-        stopping = deferred_from_coro(self.process.stop())
-        stopping.addErrback(lambda failure: logger.error("stopping the crawl: %s", failure))
-        stopping.addBoth(_stop_reactor)
+        Scrapy's stop does nothing to a crawl whose engine is still starting, and then
+        stopped the reactor under it: the crawl ended with no manifest. A crawl that is
+        not running yet is stopped as soon as it runs; the reactor stops when the last
+        crawl has ended (``stop_after_crawl``).
+        """
+        from twisted.internet import reactor
+
+        crawlers = list(self.process.crawlers)
+        if not crawlers:  # a signal before the crawl was even created
+            reactor.callLater(0.1, self._graceful)
+        for crawler in crawlers:
+            _stop_when_running(crawler)
 
     def _watch(self) -> None:
         # Polls instead of waiting on an Event: the handler must not take a lock.
@@ -134,6 +149,19 @@ class Stopper:
             f"{self.timeout:g} s after the first signal, {self.grace:g} s after the "
             "second): exiting now; the next crawl recovers what was written"
         )
+
+
+def _stop_when_running(crawler: Any) -> None:
+    from scrapy.utils.defer import deferred_from_coro
+    from twisted.internet import reactor
+
+    engine = crawler.engine
+    if engine is None or not engine.running:
+        if crawler.crawling:  # still opening: Scrapy's stop would do nothing yet
+            reactor.callLater(0.1, _stop_when_running, crawler)
+        return
+    stopping = deferred_from_coro(crawler.stop_async())
+    stopping.addErrback(lambda failure: logger.error("stopping the crawl: %s", failure))
 
 
 def _stop_reactor(_: Any = None) -> None:

@@ -37,6 +37,8 @@ class Command(ScrapyCrawlCommand):
         super().process_options(args, opts)
         if args and args[0] == "news":
             try:
+                self.stopper = Stopper(stop_timeout(self.settings))
+                self.stopper.install()  # ours instead of Scrapy's: a stop ends in time
                 preflight(self.settings, opts.spargs)
             except NewsarchiveError as e:
                 print(f"newsarchive: error: {e}", file=sys.stderr)
@@ -48,9 +50,11 @@ class Command(ScrapyCrawlCommand):
             super().run(args, opts)
             return
         assert self.crawler_process
-        # Ours instead of Scrapy's signal handlers: a stop ends within a bounded time.
-        stopper = Stopper(self.crawler_process, stop_timeout(self.settings))
-        stopper.install()
+        stopper = getattr(self, "stopper", None)
+        if stopper is None:  # another spider than news
+            stopper = self.stopper = Stopper(stop_timeout(self.settings))
+            stopper.install()
+        stopper.attach(self.crawler_process)
         crawler = self._create_crawler(args[0])
         started = self.crawler_process.crawl(crawler, **opts.spargs)
         failed: list[NewsarchiveError] = []

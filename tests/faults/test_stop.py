@@ -132,6 +132,21 @@ def test_a_stop_while_storing_the_manifest_hangs_still_ends(stop, count):
     assert len(_recovered(stop.check())) == 1
 
 
+def test_a_signal_while_the_crawl_opens_still_writes_its_manifest(stop):
+    # Scrapy's stop does nothing to an engine still starting, then stopped the reactor
+    # under it: no manifest at all. The stop waits for the crawl to run, then stops it.
+    process = stop.start()
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "Spider opened" in line:
+            break
+    process.send_signal(signal.SIGTERM)
+    status, stderr = _ended(process)
+    assert status == 6, stderr[-3000:]
+    (manifest,) = [json.loads(p.read_text()) for p in Path(stop.archive).glob("crawls/*.json")]
+    assert manifest["crawl"]["finish_reason"] == "shutdown"
+
+
 def test_ctrl_c_to_the_process_group_stops_cleanly(stop):
     # A terminal's Ctrl-C (and CI's `timeout`) signals the whole process group: the
     # extraction workers too, which died mid-article (BrokenProcessPool, tracebacks).
