@@ -11,7 +11,9 @@ the deadline to at most ``FORCED_GRACE`` seconds away; a third signal, or the
 deadline, ends the process at once with status 6, as ``kill -9`` would end it. That
 is safe because it is what crash recovery is for: the journal in the spool lets the
 next crawl store, cut back and list everything this one wrote (newsarchive.recovery,
-or the shared crawl's coordinator for a worker).
+or the shared crawl's coordinator for a worker). A signal while the configuration is
+checked, before anything is written, ends the process at once with status 6; one
+while the crawl opens stops it as soon as it runs.
 """
 
 from __future__ import annotations
@@ -97,13 +99,13 @@ class Stopper:
         os._exit(status)
 
     def handle(self, signum: int, _frame: Any = None) -> None:
-        from twisted.internet import reactor
-
         self.received += 1
         name = signal.Signals(signum).name
         now = time.monotonic()
         if self.process is None:  # checking the configuration: nothing started yet
             _exit_now(f"received {name} before the crawl started")
+        from twisted.internet import reactor  # Scrapy installed it by now
+
         if self.received == 1:
             self.deadline = now + self.timeout
             reactor.callFromThread(
