@@ -139,7 +139,9 @@ def join(crawler: Any, site: Site) -> None:
         "created_at": _now(),
     }
     info = {"host": layout.hostname(), "pid": os.getpid(), "started_at": _now()}
-    restarted = died_here(server.hget(keys.info, worker))
+    restarted = text(server.hget(keys.workers, worker) or b"") == "running" and died_here(
+        server.hget(keys.info, worker)
+    )
     if restarted:
         logger.warning(
             "worker %s of crawl %s was killed on this machine (pid %s): this run takes "
@@ -193,8 +195,10 @@ def died_here(recorded: bytes | str | None) -> int | None:
         pid = int(info.get("pid", 0))
     except (TypeError, ValueError):
         return None
-    if info.get("host") != layout.hostname() or pid <= 0 or pid == os.getpid():
+    if info.get("host") != layout.hostname() or pid <= 0:
         return None
+    if pid == os.getpid():  # not registered yet: an earlier run had our pid (a container)
+        return pid
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

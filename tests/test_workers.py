@@ -251,6 +251,23 @@ def test_a_worker_restarted_under_its_own_id_rejoins_the_crawl(
     assert not list(spools.glob("*/journal/*.jsonl"))  # nothing left for a later crawl
 
 
+
+def test_a_dead_earlier_run_is_recognised_on_its_own_machine():
+    from newsarchive import layout
+    from newsarchive.workers import died_here
+
+    here = layout.hostname()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    assert died_here(json.dumps({"host": here, "pid": gone.pid})) == gone.pid
+    assert died_here(json.dumps({"host": here, "pid": os.getppid()})) is None  # alive
+    assert died_here(json.dumps({"host": "elsewhere", "pid": gone.pid})) is None
+    # Not registered yet, so a run recorded with this very pid was an earlier one (a
+    # restarted container gets the same pid).
+    assert died_here(json.dumps({"host": here, "pid": os.getpid()})) == os.getpid()
+    assert died_here(None) is None and died_here(b"not json") is None
+
+
 def test_unreachable_redis_stops_before_crawling(sample_site, tmp_path):
     url = f"redis://127.0.0.1:{free_port()}/0"
     process = scrapy_crawl(
