@@ -82,19 +82,6 @@ def test_repeated_signals_end_the_crawl(stop, tmp_path, signum, count, gap):
     assert len(_recovered(manifests)) == 1, [m["crawl"] for m in manifests]
 
 
-def test_a_stop_that_cannot_finish_ends_at_the_stop_timeout(stop, tmp_path):
-    # One SIGTERM; the slow request keeps the graceful stop waiting for 60 s, past
-    # NEWSARCHIVE_STOP_TIMEOUT: the process ends at the timeout, and it is a crash to
-    # the next run, which recovers it.
-    process = _start_slow(stop, tmp_path, "-s", "NEWSARCHIVE_STOP_TIMEOUT=3")
-    process.send_signal(signal.SIGTERM)
-    status, stderr = _ended(process)
-    assert status == 6, stderr[-3000:]
-    assert "NEWSARCHIVE_STOP_TIMEOUT" in stderr
-    stop.rerun()
-    assert len(_recovered(stop.check())) == 1
-
-
 def test_a_burst_of_signals_ends_the_crawl(stop, tmp_path):
     # The kernel merges signals that arrive before the process runs its handler: a
     # burst counts as one or several. Whichever, the process ends, and whatever it
