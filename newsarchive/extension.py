@@ -70,6 +70,9 @@ def counts_from_stats(stats: dict[str, Any]) -> dict[str, Any]:
         # request Scrapy's depth middleware dropped
         "depth_limited": stats.get("newsarchive/depth_limited", 0)
         + stats.get("depth/request_ignored_count", 0),
+        # requests for URLs this crawl had already requested (links, redirect and
+        # refresh targets), dropped by the duplicate filter: nothing lost, counted
+        "duplicate_requests": stats.get("dupefilter/filtered", 0),
         # exceptions in callbacks, middlewares, pipelines: "<component>/<ExceptionType>"
         "errors": _by_reason(stats, "newsarchive/errors/"),
         "http_status": {

@@ -27,6 +27,11 @@ from newsarchive.urls import Rejected, check
 
 logger = logging.getLogger(__name__)
 
+# Request meta: the checked target of the page's meta refresh, for the spider to follow
+# (REFRESH_TO), and the pages that refreshed to this one (REFRESHED_FROM), for loops.
+REFRESH_TO = "newsarchive_refresh_to"
+REFRESHED_FROM = "newsarchive_refreshed_from"
+
 
 def _skip(crawler: Any, reason: str, response: Response, target: str) -> Response:
     logger.debug("not following %s of %s (%s)", target[:200], response.url, reason)
@@ -61,9 +66,10 @@ class CheckedRedirectMiddleware(RedirectMiddleware):
 
 
 class CheckedMetaRefreshMiddleware(MetaRefreshMiddleware):
-    """Scrapy's, with the target checked, a bad ``<base href>`` falling back to the
-    page's URL (Scrapy raises on it, losing the page), and a refresh to the page itself
-    or back into its own redirect chain not followed: the page is parsed instead."""
+    """Scrapy's reading of the refresh, with the target checked and a bad ``<base
+    href>`` falling back to the page's URL (Scrapy raises on it, losing the page). The
+    page always goes to the spider, which follows a valid target like a link; a refresh
+    to the page itself or back into its own chain is not followed (counted)."""
 
     def process_response(
         self, request: Request, response: Response, spider: Any = None
@@ -91,11 +97,12 @@ class CheckedMetaRefreshMiddleware(MetaRefreshMiddleware):
             return _skip(self.crawler, why.reason, response, url)
         if _same(url, response.url) or _same(url, request.url):
             return _skip(self.crawler, "refresh-to-self", response, url)
-        if any(_same(url, seen) for seen in request.meta.get("redirect_urls", ())):
+        chain = (*request.meta.get("redirect_urls", ()), *request.meta.get(REFRESHED_FROM, ()))
+        if any(_same(url, seen) for seen in chain):
             # A loop: the page a reader ends up looking at is this one.
             return _skip(self.crawler, "refresh-loop", response, url)
-        try:
-            redirected = self._redirect_request_using_get(request, response, url)
-        except ValueError as e:
-            return _skip(self.crawler, "bad-url", response, str(e))
-        return self._redirect(redirected, request, "meta refresh")
+        # Not a redirect: the page is parsed like any other and the spider follows the
+        # target like a link. A redirect would lose the page whenever its target is
+        # dropped as already seen (a stub refreshing to an article crawled before).
+        request.meta[REFRESH_TO] = url
+        return response

@@ -27,6 +27,7 @@ from newsarchive.failures import failure_reason
 from newsarchive.items import ArticlePage
 from newsarchive.politeness import robots_sitemaps
 from newsarchive.records import Capture
+from newsarchive.redirects import REFRESH_TO, REFRESHED_FROM
 from newsarchive.session import CrawlSession
 from newsarchive.sites import Site, load_registry, lookup
 from newsarchive.truncation import truncation
@@ -198,6 +199,12 @@ class NewsSpider(scrapy.Spider):
         for url in head.feeds:
             outlinks.append(url)
             if follow and (request := self._follow(url, "feed", self.parse_feed)):
+                yield request
+        if refresh := response.meta.get(REFRESH_TO):
+            outlinks.append(refresh)
+            if follow and (request := self._follow(refresh, "refresh")):
+                request.meta[REFRESHED_FROM] = (
+                    *response.meta.get(REFRESHED_FROM, ()), response.url)
                 yield request
         links = discovery.page_links(selector, head.base or response.url, rejects)
         for url in links if selector is not None else ():

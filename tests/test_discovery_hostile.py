@@ -45,6 +45,11 @@ BAD_BASE = story("bad-base-fallback-story")
 BEHIND_SELF_REFRESH = story("behind-self-refresh-story")
 BEHIND_LOOP_B = story("behind-loop-b-story")
 BEHIND_BAD_REFRESH = story("behind-bad-refresh-story")
+# A three-page loop, each page with a story behind it; and a stub refreshing to a page
+# the crawl fetched already (the refresh is a duplicate, the stub's own link is not).
+LOOP3 = ["/loop3-a", "/loop3-b", "/loop3-c"]
+BEHIND_LOOP3 = [story(f"behind-loop3-{n}") for n in ("a", "b", "c")]
+BEHIND_SEEN_REFRESH = story("behind-seen-refresh-story")
 CANONICAL = story("the-one-canonical")  # claimed by four different pages; never served
 SHARED = [story(f"shares-canonical-{n}") for n in ("one", "two", "three", "four")]
 
@@ -80,7 +85,7 @@ def _site(server: NewsServer, robots: NewsServer, tmp: Path) -> None:
         "http://exa\u0001mple.com/", "http://" + "x" * 300 + ".example/", AFTER_BAD_LINKS[2],
     ])))
     for path in [*AFTER_BAD_LINKS, *FEED_GOOD, BASED, BEHIND_SELF_REFRESH, BEHIND_LOOP_B,
-                 BEHIND_BAD_REFRESH, BEHIND_BAD_CANONICAL]:
+                 BEHIND_BAD_REFRESH, BEHIND_BAD_CANONICAL, *BEHIND_LOOP3, BEHIND_SEEN_REFRESH]:
         server.set(path, (200, "text/html", article_html(path.rsplit("/", 1)[1], url(path))))
     server.set(BAD_CANONICAL, (200, "text/html", article_html(
         "Bad canonical", BAD_IPV6, links=[BEHIND_BAD_CANONICAL])))
@@ -99,6 +104,11 @@ def _site(server: NewsServer, robots: NewsServer, tmp: Path) -> None:
     server.set("/loop-b", (200, "text/html", refresh_page("/loop-a", [BEHIND_LOOP_B], "Loop B")))
     server.set("/refresh-bad", (200, "text/html", refresh_page(
         BAD_IPV6, [BEHIND_BAD_REFRESH], "Refreshes nowhere")))
+    for n, path in enumerate(LOOP3):
+        target = LOOP3[(n + 1) % len(LOOP3)]
+        server.set(path, (200, "text/html", refresh_page(target, [BEHIND_LOOP3[n]], path)))
+    server.set("/refresh-seen", (200, "text/html", refresh_page(
+        "/links", [BEHIND_SEEN_REFRESH], "Refreshes to a page crawled before")))
     server.set("/redirect-bad", (302, TEXT, b"", {"Location": BAD_IPV6}))
     # Four pages, one canonical: one and two carry the same story word for word.
     same = paragraphs("shared story same text")
@@ -108,7 +118,7 @@ def _site(server: NewsServer, robots: NewsServer, tmp: Path) -> None:
         server.set(path, (200, "text/html", html))
     server.set("/shared", (200, "text/html", index_html(SHARED)))
     starts = ["/links", BAD_CANONICAL, "/based/", "/bad-base/", "/refresh-self", "/loop-a",
-              "/refresh-bad", "/redirect-bad", "/shared"]
+              "/refresh-bad", "/redirect-bad", "/shared", LOOP3[0], "/refresh-seen"]
     registry(tmp / "sites.toml", "stage", start_urls=[*map(url, starts), robots.url("/")],
              feeds=[url("/feed.xml")])
 
@@ -188,7 +198,18 @@ def test_refresh_to_self_and_refresh_loops_are_parsed_and_counted(hostile):
     assert paths.count("/refresh-self") == 1 and paths.count("/loop-a") == 1
     skipped = hostile.counts["skipped"]
     assert skipped["refresh-to-self"] == 1
-    assert skipped["refresh-loop"] == 1
+    assert skipped["refresh-loop"] == 2  # loop-b back to loop-a, loop3-c back to loop3-a
+
+
+def test_every_page_of_a_refresh_chain_is_read_once(hostile):
+    paths = hostile.server.paths()
+    for path in [*LOOP3, *BEHIND_LOOP3]:
+        assert paths.count(path) == 1, path
+    # A refresh to a page fetched before is a duplicate request, counted; the stub that
+    # carried it is still read for links.
+    assert BEHIND_SEEN_REFRESH in paths
+    assert paths.count("/links") == 1
+    assert hostile.counts["duplicate_requests"] >= 1
 
 
 def test_one_canonical_merges_only_equal_texts(hostile):
