@@ -40,8 +40,12 @@ def _skip(crawler: Any, reason: str, response: Response, target: str) -> Respons
 
 
 def _checked(crawler: Any, result: Request | Response, response: Response) -> Request | Response:
-    if isinstance(result, Request) and isinstance(why := check(result.url), Rejected):
-        return _skip(crawler, why.reason, response, result.url)
+    if isinstance(result, Request):
+        checked = check(result.url)
+        if isinstance(checked, Rejected):
+            return _skip(crawler, checked.reason, response, result.url)
+        if checked != result.url:  # credentials dropped
+            return result.replace(url=checked)
     return result
 
 
@@ -93,8 +97,10 @@ class CheckedMetaRefreshMiddleware(MetaRefreshMiddleware):
             return _skip(self.crawler, "bad-url", response, str(e))
         if not url or interval is None or interval >= self._maxdelay:
             return response
-        if isinstance(why := check(url), Rejected):
-            return _skip(self.crawler, why.reason, response, url)
+        checked = check(url)
+        if isinstance(checked, Rejected):
+            return _skip(self.crawler, checked.reason, response, url)
+        url = checked
         if _same(url, response.url) or _same(url, request.url):
             return _skip(self.crawler, "refresh-to-self", response, url)
         chain = (*request.meta.get("redirect_urls", ()), *request.meta.get(REFRESHED_FROM, ()))

@@ -48,6 +48,9 @@ def resolve(base: str, href: str) -> str | Rejected | None:
         scheme = _SCHEME.match(href)
         if scheme and scheme.group(1).lower() not in ("http", "https"):
             return Rejected("not-http", scheme.group(1).lower())
+        # Browsers read a backslash as a slash in http(s) URLs (WHATWG URL), and so
+        # do the sites that write them.
+        href = href.replace("\\", "/")
         url = safe_url_string(urljoin(base, href)).split("#", 1)[0]
     except ValueError as e:  # UnicodeError included: lone surrogates, bad IDNA
         return Rejected("bad-url", str(e)[:100])
@@ -55,9 +58,14 @@ def resolve(base: str, href: str) -> str | Rejected | None:
 
 
 def check(url: str) -> str | Rejected:
-    """``url`` if a request can be made of it as it is (absolute, http(s), a real host
-    and port, ASCII without controls), else why not. Never raises."""
+    """``url`` if a request can be made of it (absolute, http(s), a real host and port,
+    ASCII without controls), else why not. Never raises.
+
+    Credentials a site wrote into a URL (``http://user:pass@host/``) are dropped: the
+    crawler never sends them, and they would reach logs, the WARC and robots.txt keys.
+    """
     try:
+        url = _without_userinfo(url)
         if len(url) > MAX_URL_LENGTH:
             return Rejected("bad-url", "too long")
         if not url.isascii() or _UNSAFE.search(url):
@@ -74,6 +82,15 @@ def check(url: str) -> str | Rejected:
     except ValueError as e:
         return Rejected("bad-url", str(e)[:100])
     return url
+
+
+def _without_userinfo(url: str) -> str:
+    if "@" not in url:
+        return url
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _valid_host(host: str, netloc: str) -> bool:

@@ -50,6 +50,9 @@ BEHIND_BAD_REFRESH = story("behind-bad-refresh-story")
 LOOP3 = ["/loop3-a", "/loop3-b", "/loop3-c"]
 BEHIND_LOOP3 = [story(f"behind-loop3-{n}") for n in ("a", "b", "c")]
 BEHIND_SEEN_REFRESH = story("behind-seen-refresh-story")
+# Linked with credentials in the URL: fetched without them, and they appear nowhere.
+WITH_CREDENTIALS = story("linked-with-credentials-story")
+SECRET = "s3cret-in-a-link"
 CANONICAL = story("the-one-canonical")  # claimed by four different pages; never served
 SHARED = [story(f"shares-canonical-{n}") for n in ("one", "two", "three", "four")]
 
@@ -83,9 +86,11 @@ def _site(server: NewsServer, robots: NewsServer, tmp: Path) -> None:
     server.set("/links", (200, "text/html", index_html([
         BAD_IPV6, AFTER_BAD_LINKS[0], "http://127.0.0.1:99999/port", AFTER_BAD_LINKS[1],
         "http://exa\u0001mple.com/", "http://" + "x" * 300 + ".example/", AFTER_BAD_LINKS[2],
+        url(WITH_CREDENTIALS).replace("http://", f"http://user:{SECRET}@"),
     ])))
     for path in [*AFTER_BAD_LINKS, *FEED_GOOD, BASED, BEHIND_SELF_REFRESH, BEHIND_LOOP_B,
-                 BEHIND_BAD_REFRESH, BEHIND_BAD_CANONICAL, *BEHIND_LOOP3, BEHIND_SEEN_REFRESH]:
+                 BEHIND_BAD_REFRESH, BEHIND_BAD_CANONICAL, *BEHIND_LOOP3, BEHIND_SEEN_REFRESH,
+                 WITH_CREDENTIALS]:
         server.set(path, (200, "text/html", article_html(path.rsplit("/", 1)[1], url(path))))
     server.set(BAD_CANONICAL, (200, "text/html", article_html(
         "Bad canonical", BAD_IPV6, links=[BEHIND_BAD_CANONICAL])))
@@ -241,3 +246,10 @@ def test_canonical_verdicts_do_not_depend_on_arrival_order():
         claims = LocalClaims()
         assert [canonical.judge(claims, url, "https://n.example/o", "h") for url in order] == [
             "first", "merged"]
+
+
+def test_credentials_in_a_link_are_dropped(hostile):
+    assert WITH_CREDENTIALS in hostile.server.paths()
+    assert hostile.server.url(WITH_CREDENTIALS) in {r["url"] for r in hostile.texts()}
+    assert SECRET not in hostile.process.stderr
+    assert "robots-unreachable" not in hostile.counts.get("failed", {})
