@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections import Counter
 from typing import Any
 
@@ -71,6 +72,23 @@ def text_records(store: Store, manifest: dict[str, Any]) -> Any:
                     yield json.loads(line)
 
 
+def _languages(store: Store, manifest: dict[str, Any]) -> tuple[Counter[str], list[str]]:
+    """Languages of the crawl's text records, and one line per shard that cannot be
+    read (cut short, not gzip, not JSON): a damaged shard is reported, not a crash."""
+    languages: Counter[str] = Counter()
+    damaged: list[str] = []
+    for entry in manifest["files"]:
+        if entry["kind"] != "text":
+            continue
+        try:
+            languages.update(r.get("language") or "unknown"
+                             for r in text_records(store, {"files": [entry]}))
+        except (OSError, EOFError, zlib.error, ValueError, AttributeError,
+                StorageError) as e:
+            damaged.append(f"{entry['key']}: {type(e).__name__}: {str(e)[:120]}")
+    return languages, damaged
+
+
 def _size(n: int) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
@@ -84,7 +102,7 @@ def render(store: Store, manifest: dict[str, Any]) -> str:
         "warc_exchanges": 0, "requests": 0, "robots_forbidden": 0, "articles": 0,
         "discarded": {}, **manifest.get("counts", {}),
     }
-    languages = Counter(r.get("language") or "unknown" for r in text_records(store, manifest))
+    languages, damaged = _languages(store, manifest)
     lines = [
         f"crawl {manifest['crawl_id']} ({manifest.get('crawl', {}).get('finish_reason', '?')})"
         f" in {store.uri}",
@@ -111,4 +129,5 @@ def render(store: Store, manifest: dict[str, Any]) -> str:
         lines.append(f"  {label}: {len(files)}")
         lines.extend(f"    {store.uri}/{f['key']}  ({_size(f['size'])})" for f in files)
     lines.append(f"  manifest: {store.uri}/{layout.manifest_key(manifest['crawl_id'])}")
+    lines.extend(f"  damaged text shard (run `newsarchive verify`): {line}" for line in damaged)
     return "\n".join(lines)

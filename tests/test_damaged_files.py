@@ -237,3 +237,17 @@ def test_later_crawls_and_other_crawls_readers_survive_a_damaged_manifest(
     assert verify.returncode == 1
     assert [line for line in verify.stdout.splitlines() if "is damaged" in line] != []
     assert "1 problem(s)" in verify.stdout
+
+
+@pytest.mark.parametrize("cut", [b"", b"\x1f\x8b\x08", b"not gzip at all"])
+def test_summary_names_a_damaged_text_shard_instead_of_aborting(crawl, tmp_path, cut):
+    archive = tmp_path / "archive"
+    shutil.copytree(crawl.archive, archive, ignore=shutil.ignore_patterns(".spool"))
+    (shard,) = [f["key"] for f in crawl.manifest["files"] if f["kind"] == "text"]
+    data = (archive / shard).read_bytes()
+    (archive / shard).write_bytes(data[: len(data) // 3] if not cut else cut)
+    result = CliRunner().invoke(main, ["summary", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert "Aborted" not in result.output and result.exception is None
+    (line,) = [x for x in result.stdout.splitlines() if "damaged text shard" in x]
+    assert shard in line and "newsarchive verify" in line
