@@ -245,7 +245,7 @@ def test_summary_names_a_damaged_text_shard_instead_of_aborting(crawl, tmp_path,
     shutil.copytree(crawl.archive, archive, ignore=shutil.ignore_patterns(".spool"))
     (shard,) = [f["key"] for f in crawl.manifest["files"] if f["kind"] == "text"]
     data = (archive / shard).read_bytes()
-    (archive / shard).write_bytes(data[: len(data) // 3] if not cut else cut)
+    (archive / shard).write_bytes(cut or data[: len(data) // 3])
     result = CliRunner().invoke(main, ["summary", str(archive)])
     assert result.exit_code == 0, result.output
     assert "Aborted" not in result.output and result.exception is None
