@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -40,6 +42,14 @@ class Crawl:
 
     def files(self, kind: str) -> list[Path]:
         return [self.archive / f["key"] for f in self.manifest["files"] if f["kind"] == kind]
+
+
+def unavailable(reason: str) -> None:
+    """A program or download a test needs is missing: skip with one line on a developer's
+    machine, fail in CI (CI=true), where `.ci/run` installs everything."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: required)")
+    pytest.skip(reason)
 
 
 def text_records(archive: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:

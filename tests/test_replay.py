@@ -23,15 +23,19 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive import cdxj, replay
+from newsarchive.errors import NewsarchiveError
 from newsarchive.storage import open_store
 from newsarchive.summary import text_records
-from tests.helpers import ROOT
+from tests.helpers import ROOT, unavailable
 
 
 @pytest.fixture(scope="session")
 def pywb_venv() -> Path:
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return replay.ensure_pywb(cache / "newsarchive-tests" / "pywb-venv")
+    try:
+        return replay.ensure_pywb(cache / "newsarchive-tests" / "pywb-venv")
+    except NewsarchiveError as e:  # pywb comes from the package index, on first use
+        unavailable(f"pywb could not be installed from the package index: {e}")
 
 
 def _free_port() -> int:
