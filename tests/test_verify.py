@@ -133,3 +133,15 @@ def test_verify_reads_through_the_store_on_a_bucket_too(archive_crawl):
     assert {f.key for c in report.crawls for f in c.files} == {
         e["key"] for e in archive_crawl.manifest["files"]
     }
+
+
+def test_a_path_that_is_no_archive_is_an_error_not_all_good(tmp_path):
+    missing = run(str(tmp_path / "no" / "such"))
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "cat.jpg").write_bytes(b"\xff\xd8")
+    other = run(str(folder))
+    assert other.exit_code == 2 and "is not a newsarchive archive" in other.output
+    for result in (missing, other):
+        assert "all good" not in result.output and result.output.count("\n") == 1

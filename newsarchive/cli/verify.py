@@ -18,9 +18,19 @@ def command(archive: str, crawl_id: str | None) -> None:
     warc/ and text/ that no manifest lists are reported as orphans. Exit status 0 when
     all is well, 1 on any problem (the report says which file and what).
     """
+    from newsarchive.errors import StorageError
     from newsarchive.storage import open_store
     from newsarchive.verify import verify_archive
 
-    report = verify_archive(open_store(archive), crawl_id)
+    store = open_store(archive)
+    # "0 files: all good" of a mistyped path would pass a scheduled check.
+    if not any(next(iter(store.list(prefix)), None) for prefix in ("crawls/", "warc/", "text/")):
+        root = getattr(store, "root", None)
+        if root is not None and not root.exists():
+            raise StorageError(f"archive {archive} does not exist")
+        raise StorageError(
+            f"{archive} is not a newsarchive archive: nothing under crawls/, warc/ or text/"
+        )
+    report = verify_archive(store, crawl_id)
     click.echo(report.render())
     sys.exit(0 if report.ok else 1)
