@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import pty
 import shutil
 import struct
 import subprocess
@@ -20,7 +22,7 @@ from newsarchive.corpus.export import plan_dedupe
 from newsarchive.corpus.filters import Filter
 from newsarchive.corpus.reader import Archive
 from newsarchive.storage import open_store
-from tests.helpers import scrapy_crawl
+from tests.helpers import ROOT, scrapy_crawl, text_records
 
 
 def run(*args: str):
@@ -79,6 +81,37 @@ def test_show_by_id_and_url_with_warc_provenance_and_raw_response(archive_crawl)
     assert gzip.decompress(body).startswith(b"<")
     decoded = run("show", "--archive", archive_crawl.uri, "--raw", "--decode", record["id"])
     assert record["title"].encode() in decoded.stdout_bytes.partition(b"\r\n\r\n")[2]
+
+
+def _show_on_a_terminal(archive: str, *args: str) -> tuple[int, bytes]:
+    """`newsarchive show` with its stdout on a real pseudo-terminal, as a person runs it."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsarchive.cli", "show", "--archive", archive, *args],
+        stdout=terminal, stderr=subprocess.STDOUT, cwd=ROOT,
+    )
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the terminal's other side closed
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(controller)
+    return process.wait(60), output
+
+
+def test_show_raw_refuses_compressed_bytes_on_a_terminal(crawl):
+    record = text_records(crawl.archive, crawl.manifest)[0]
+    status, output = _show_on_a_terminal(str(crawl.archive), "--raw", record["id"])
+    assert status == 2, output
+    assert b"\x1f\x8b" not in output and b"add --decode" in output
+    status, output = _show_on_a_terminal(str(crawl.archive), "--raw", "--decode", record["id"])
+    assert status == 0, output
+    assert record["title"].encode() in output
 
 
 @pytest.fixture

@@ -47,6 +47,12 @@ def command(ident: str, archive: str, raw: bool, decode: bool, as_json: bool) ->
             "(without --decode, --raw prints it as archived)"
         ) from None
     if raw:
+        if sys.stdout.isatty() and _binary(warc.body, warc.http_header_bytes, decoded=decode):
+            # As curl does: compressed or binary bytes would garble the terminal.
+            raise ConfigError(
+                "the archived body is binary (compressed or not text): add --decode, "
+                "or send it to a file (> body.bin)"
+            )
         out = sys.stdout.buffer
         out.write(warc.http_header_bytes)
         out.write(warc.body)
@@ -71,3 +77,8 @@ def command(ident: str, archive: str, raw: bool, decode: bool, as_json: bool) ->
         click.echo(f"{name}: {value}")
     if len(matches) > 1:
         click.echo(f"\nother captures of this URL: {', '.join(m['id'] for m in matches[:-1])}")
+
+
+def _binary(body: bytes, header: bytes, decoded: bool) -> bool:
+    encoded = not decoded and b"\ncontent-encoding:" in header.lower()
+    return encoded or b"\x00" in body[:8192]
