@@ -61,3 +61,34 @@ def test_sample_site_command_prints_its_url_first_and_serves():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_os_errors_are_one_line_not_a_traceback(crawl, tmp_path):
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        site = newsarchive("sample-site", "--port", str(busy))
+    plot = newsarchive("stats", str(crawl.archive), "--plot", str(tmp_path / "no" / "p.png"))
+    for result in (site, plot):
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("newsarchive: error:")
+
+
+def test_ctrl_c_ends_a_command_quietly_with_130():
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsarchive.cli", "sample-site", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert process.stdout.readline().startswith("http://127.0.0.1:")  # serving
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err

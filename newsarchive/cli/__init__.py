@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import zlib
+from typing import NoReturn
 
 import click
 
@@ -11,14 +13,27 @@ from newsarchive.errors import NewsarchiveError
 
 
 class _Group(click.Group):
-    """Show NewsarchiveError as one line and exit 2, never as a traceback."""
+    """One error boundary for every command: what a person can act on is one line and
+    exit 2, never a traceback; Ctrl-C ends quietly with 130, as shells expect."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except NewsarchiveError as e:
-            click.echo(f"newsarchive: error: {e}", err=True)
-            sys.exit(2)
+            _fail(str(e))
+        except KeyboardInterrupt:
+            click.echo("newsarchive: interrupted", err=True)
+            sys.exit(130)
+        except OSError as e:  # a busy port, an unwritable output, a full disk
+            where = f": {e.filename}" if e.filename else ""
+            _fail(f"{e.strerror or e}{where}")
+        except (EOFError, zlib.error) as e:  # a compressed file cut short or damaged
+            _fail(f"a damaged file in the archive ({e}): run `newsarchive verify`")
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"newsarchive: error: {message}", err=True)
+    sys.exit(2)
 
 
 @click.group(cls=_Group)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from .site import serve_forever
 
@@ -16,7 +17,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    serve_forever(args.host, args.port, on_ready=lambda url: print(url, flush=True))
+    try:
+        serve_forever(args.host, args.port, on_ready=lambda url: print(url, flush=True))
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -326,7 +326,8 @@ class SampleSite:
 def serve_forever(
     host: str = "127.0.0.1", port: int = 0, on_ready: Callable[[str], None] | None = None
 ) -> None:
-    """Run a sample site until KeyboardInterrupt (used by ``newsarchive sample-site``)."""
+    """Run a sample site until interrupted (used by ``newsarchive sample-site``); the
+    KeyboardInterrupt goes on to the caller, which owns the exit status."""
     site = SampleSite()
     base = site.start(host, port)
     try:
@@ -334,7 +335,5 @@ def serve_forever(
             on_ready(base)
         while True:
             time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
     finally:
         site.stop()
