@@ -15,18 +15,20 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import venv
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsarchive import cdxj, layout
-from newsarchive.errors import NewsarchiveError, StorageError
+from newsarchive.errors import ConfigError, NewsarchiveError, StorageError
 from newsarchive.storage import Store
-from newsarchive.summary import crawl_ids, load_manifest
+from newsarchive.summary import crawl_ids, load_manifest, text_records
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +133,39 @@ def prepare_collection(
             else:  # a crawl from before indexes were written at crawl time
                 index.write_text(cdxj.index_warc(path, path.name), encoding="utf-8")
             warcs += 1
+    # pywb reads ./config.yaml from its directory and says "[Errno 2]" when there is none.
+    config = root / "config.yaml"
+    if not config.exists():
+        config.write_text("# written by newsarchive replay\ncollections_root: collections\n",
+                          encoding="utf-8")
     return Collection(root, name, ids, warcs)
+
+
+def article_urls(store: Store, crawls: list[str], limit: int = 3) -> list[tuple[str, str]]:
+    """(pywb timestamp, URL) of a few archived articles, for a person to open first."""
+    found: list[tuple[str, str]] = []
+    for crawl_id in crawls:
+        try:
+            for record in text_records(store, load_manifest(store, crawl_id)):
+                stamp = "".join(c for c in str(record.get("fetched_at", "")) if c.isdigit())
+                found.append((stamp[:14], record["url"]))
+                if len(found) >= limit:
+                    return found
+        except (OSError, EOFError, zlib.error, ValueError, KeyError, NewsarchiveError):
+            continue  # a damaged shard: `verify` reports it; replay serves the WARCs
+    return found
+
+
+def check_port(bind: str, port: int) -> None:
+    """ConfigError naming the port when another program holds it: wayback would
+    otherwise die with a traceback of its own."""
+    with socket.socket(socket.AF_INET6 if ":" in bind else socket.AF_INET) as probe:
+        try:
+            probe.bind((bind, port))
+        except OSError as e:
+            raise ConfigError(
+                f"cannot serve on {bind}:{port}: {e.strerror or e}; choose another --port"
+            ) from None
 
 
 def _download(store: Store, key: str, path: Path) -> None:
@@ -165,14 +199,18 @@ def _interrupted(signum: int, frame: object) -> None:
 
 def run_wayback(env: Path, root: Path, port: int, bind: str) -> int:
     """Serve in the foreground until interrupted (SIGINT or SIGTERM), then stop wayback."""
-    process = subprocess.Popen(wayback_command(env, root, port, bind), env=wayback_env())
+    check_port(bind, port)
+    # Its own session: a terminal's Ctrl-C reaches us alone, and wayback is stopped
+    # here, instead of printing a KeyboardInterrupt traceback of its own.
+    process = subprocess.Popen(wayback_command(env, root, port, bind), env=wayback_env(),
+                               start_new_session=True)
     previous = signal.signal(signal.SIGTERM, _interrupted)
     try:
         return process.wait()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the way to stop it: quiet, with the shells' status
         process.terminate()
         process.wait(timeout=10)
-        return 0
+        return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
         if process.poll() is None:

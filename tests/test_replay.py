@@ -153,3 +153,55 @@ def test_the_chunked_feed_and_the_home_page_replay(crawl, wayback, sample_site):
 def test_unarchived_url_is_not_found(wayback, sample_site):
     status, _, _ = _get(replay.replay_url(wayback, "2026", sample_site.base_url + "/nope"))
     assert status == 404
+
+
+def test_a_busy_port_is_one_line(crawl, pywb_venv, tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "newsarchive.cli", "replay", str(crawl.archive),
+             "--port", str(port), "--venv", str(pywb_venv), "--workdir", str(tmp_path)],
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("newsarchive: error:")]
+    assert f"127.0.0.1:{port}" in line and "--port" in line
+
+
+def test_replay_says_what_to_open_and_stops_quietly_on_ctrl_c(crawl, pywb_venv, tmp_path):
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsarchive.cli", "replay", str(crawl.archive),
+         "--port", str(port), "--venv", str(pywb_venv), "--workdir", str(tmp_path)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )
+    try:
+        lines = []
+        while not (lines and lines[-1].startswith("  http://")) or len(lines) < 4:
+            line = process.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line.rstrip("\n"))
+        article = lines[-1].strip()
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                status, _, body = _get(article, timeout=2)
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "pywb did not start"
+            time.sleep(0.3)
+        assert b"<" in body
+    finally:
+        os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        rest = process.communicate(timeout=30)[0]
+    output = "\n".join(lines) + rest
+    assert process.returncode == 130, output
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output
+    assert "config.yaml" not in output
+    assert f"http://127.0.0.1:{port}/{replay.COLLECTION}/" in output

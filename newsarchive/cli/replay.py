@@ -43,8 +43,15 @@ def command(
     )
     click.echo("preparing pywb (the first run installs it, which takes a while)…", err=True)
     venv = replay.ensure_pywb(env)
+    replay.check_port(bind, port)
+    base = f"http://{bind}:{port}"
     click.echo(
         f"replaying {collection.warcs} WARC file(s) of {len(collection.crawl_ids)} crawl(s) "
-        f"at http://{bind}:{port}/{collection.name}/  (Ctrl-C stops)"
+        f"at {base}/{collection.name}/  (Ctrl-C stops)"
     )
+    articles = replay.article_urls(store, collection.crawl_ids)
+    if articles:
+        click.echo("open an archived article:")
+        for stamp, url in articles:
+            click.echo(f"  {replay.replay_url(base, stamp, url, mode='')}")
     sys.exit(replay.run_wayback(venv, collection.root, port, bind))
