@@ -246,3 +246,18 @@ def test_export_command_shows_progress_and_a_summary(small_synthetic, tmp_path):
     assert "rec/s" in process.stderr and "3.00k/3.00k" in process.stderr
     assert process.stdout.startswith("exported ")
     assert "records/s" in process.stdout
+
+
+def test_plot_format_follows_the_extension_and_options_are_typed(crawl, tmp_path):
+    magic = {"svg": b"<?xml", "pdf": b"%PDF-"}
+    for ext, head in magic.items():
+        path = tmp_path / f"plot.{ext}"
+        result = run("stats", str(crawl.archive), "--plot", str(path))
+        assert result.exit_code == 0, result.output
+        assert path.read_bytes().startswith(head)
+    jpg = CliRunner().invoke(main, ["stats", str(crawl.archive), "--plot", str(tmp_path / "p.jpg")])
+    assert jpg.exit_code == 2 and "name a .png, .svg, .pdf file" in jpg.output
+    assert not (tmp_path / "p.jpg").exists()
+    words = CliRunner().invoke(main, ["stats", str(crawl.archive), "--min-words", "many"])
+    assert words.exit_code == 2 and "'many' is not a valid integer" in words.output
+    assert "--min-words N" in run("export", "--help").output

@@ -22,7 +22,8 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Date for --since/--until: published (else fetched), or fetched.",
         ),
         click.option("--crawl", multiple=True, help="Only these crawl ids (repeat, or a,b)."),
-        click.option("--min-words", help="Only texts with at least this many words."),
+        click.option("--min-words", type=click.IntRange(min=0), metavar="N",
+                     help="Only texts with at least N words."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -31,7 +32,7 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def build_filter(
     site: tuple[str, ...], lang: tuple[str, ...], since: str | None, until: str | None,
-    date_field: str, crawl: tuple[str, ...], min_words: str | None,
+    date_field: str, crawl: tuple[str, ...], min_words: int | None,
 ) -> Any:
     from newsarchive.corpus.filters import Filter
 
@@ -73,7 +74,7 @@ def warn_damaged(archive: Any) -> None:
 def command(
     archive: str, out: str, fmt: str, site: tuple[str, ...], lang: tuple[str, ...],
     since: str | None, until: str | None, date_field: str, crawl: tuple[str, ...],
-    min_words: str | None, dedupe: str, near_threshold: float, fields: str | None,
+    min_words: int | None, dedupe: str, near_threshold: float, fields: str | None,
     partition: bool, overwrite: bool, workers: int, progress: bool | None,
 ) -> None:
     """Export the articles of ARCHIVE (folder or s3://bucket/prefix) into the folder OUT.

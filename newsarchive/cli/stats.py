@@ -6,18 +6,28 @@ import click
 
 from newsarchive.cli.export import build_filter, filter_options, warn_damaged
 
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+
+
+def _plot_format(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """The format follows the file's extension: a .jpg must not hold PNG bytes."""
+    if value is not None and not value.lower().endswith(PLOT_FORMATS):
+        raise click.BadParameter(f"{value!r}: name a {', '.join(PLOT_FORMATS)} file")
+    return value
+
 
 @click.command("stats")
 @click.argument("archive", default="./archive")
 @filter_options
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@click.option("--plot", type=click.Path(dir_okay=False, writable=True),
-              help="Also draw articles per day per site into this PNG file.")
+@click.option("--plot", type=click.Path(dir_okay=False, writable=True), callback=_plot_format,
+              help="Also draw articles per day, stacked by site, into this file "
+                   "(.png, .svg or .pdf).")
 @click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Parallel shard downloads.")
 def command(
     archive: str, site: tuple[str, ...], lang: tuple[str, ...], since: str | None,
-    until: str | None, date_field: str, crawl: tuple[str, ...], min_words: str | None,
+    until: str | None, date_field: str, crawl: tuple[str, ...], min_words: int | None,
     as_json: bool, plot: str | None, workers: int,
 ) -> None:
     """Show what ARCHIVE (folder or s3://bucket/prefix) holds, from its complete crawls."""

@@ -108,7 +108,11 @@ def dumps(stats: dict[str, Any]) -> str:
 
 
 def plot(stats: dict[str, Any], path: Path) -> None:
-    """Articles per day, one line per site, as a PNG (matplotlib's Agg, no display)."""
+    """Articles per day as bars stacked by site (per week when a day's bar would be too
+    thin to read), in the format of the file's extension: png, svg or pdf.
+
+    Bars, not lines: a line drawn through the days without articles zig-zags to 0.
+    """
     from datetime import date, timedelta
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -120,18 +124,32 @@ def plot(stats: dict[str, Any], path: Path) -> None:
     axes = figure.add_subplot()
     days_seen = {d for days in stats["per_day"].values() for d in days if d[:1].isdigit()}
     known = sorted(date.fromisoformat(d) for d in days_seen)
+    unit = "day"
     if known:
-        span = [known[0] + timedelta(days=i) for i in range((known[-1] - known[0]).days + 1)]
-        for site, days in stats["per_day"].items():
-            counts = [days.get(day.isoformat(), 0) for day in span]
-            axes.plot(span, counts, marker="o", markersize=3, linewidth=1, label=site)
+        first, last = known[0], known[-1]
+        weekly = (last - first).days > 120
+        if weekly:
+            unit = "week"
+            first -= timedelta(days=first.weekday())  # Mondays
+        step = timedelta(days=7 if weekly else 1)
+        buckets = [first + step * i for i in range((last - first) // step + 1)]
+        bottom = [0] * len(buckets)
+        for site, days in sorted(stats["per_day"].items()):
+            counts = [0] * len(buckets)
+            for day, n in days.items():
+                if day[:1].isdigit():
+                    counts[(date.fromisoformat(day) - first) // step] += n
+            axes.bar(buckets, counts, width=step.days * 0.85, bottom=bottom, label=site,
+                     align="edge" if weekly else "center")
+            bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
         axes.legend(loc="upper left", fontsize="small")
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylim(bottom=0)
-    axes.set_title(f"Articles per day ({stats['filter']['date_field']} date) — {stats['archive']}")
-    axes.set_xlabel("day (UTC)")
+    axes.set_title(f"Articles per {unit} ({stats['filter']['date_field']} date) — "
+                   f"{stats['archive']}")
+    axes.set_xlabel(f"{unit} (UTC)")
     axes.set_ylabel("articles")
-    axes.grid(True, alpha=0.3)
+    axes.grid(True, axis="y", alpha=0.3)
     figure.autofmt_xdate()
     figure.tight_layout()
-    figure.savefig(path, format="png")
+    figure.savefig(path, format=path.suffix.lower().lstrip(".") or "png")
