@@ -115,6 +115,17 @@ def render(store: Store, manifest: dict[str, Any]) -> str:
             else ""
         ),
     ]
+    kinds_seen = {"new": 0, "changed": 0, "unchanged": 0, **counts.get("articles_by_kind", {})}
+    # An incremental run's unchanged articles are the bulk of it, and have no new text.
+    lines.append(
+        f"  articles: new {kinds_seen['new']}, changed {kinds_seen['changed']}, "
+        f"unchanged {kinds_seen['unchanged']} (revisit records {counts.get('revisits', 0)})"
+    )
+    failed = counts.get("failed") or {}
+    lines.append(
+        "  failed URLs: " + (", ".join(f"{k} {v}" for k, v in sorted(failed.items()))
+                             if failed else "none")
+    )
     if counts["discarded"]:
         lines.append(
             "  pages without text: "

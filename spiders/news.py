@@ -134,6 +134,9 @@ class NewsSpider(scrapy.Spider):
 
     def failed(self, failure: Any) -> None:
         """A URL that gave nothing to parse: count why (see newsarchive.failures)."""
+        response = getattr(failure.value, "response", None)
+        if response is not None and is_unchanged(response):
+            return  # a 304 for a known article: counted unchanged, stored as a revisit
         self.crawler.stats.inc_value(f"newsarchive/failed/{failure_reason(failure.value)}")
         if errorcount.is_bug(failure.value):  # a downloader middleware raised
             request = getattr(failure, "request", None)

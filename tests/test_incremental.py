@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,11 +134,22 @@ def test_three_runs_new_changed_unchanged(runs):
     conditional = [p for m, p in site.requests if p.endswith(".html")]
     assert conditional  # requests were made; 304s are counted:
     assert second["counts"]["http_status"].get("304", 0) == len(revisits)
+    # A 304 of a known article is an unchanged article, not a failed URL.
+    assert "http-304" not in second["counts"]["failed"]
 
     third = runs.run()
     assert runs.texts(third) == []
     assert third["counts"]["articles_by_kind"]["new"] == 0
     assert third["counts"]["articles_by_kind"]["changed"] == 0
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "newsarchive.cli", "summary", str(runs.archive)],
+        capture_output=True, text=True, timeout=120,
+    )
+    unchanged = third["counts"]["articles_by_kind"]["unchanged"]
+    assert f"articles: new 0, changed 0, unchanged {unchanged} " in shown.stdout, shown.stdout
+    (failed,) = [x for x in shown.stdout.splitlines() if x.strip().startswith("failed URLs:")]
+    assert "http-304" not in failed
 
     summary = runs.summary.read_text()
     assert f"`{third['crawl_id']}`" in summary
