@@ -261,3 +261,11 @@ def test_plot_format_follows_the_extension_and_options_are_typed(crawl, tmp_path
     words = CliRunner().invoke(main, ["stats", str(crawl.archive), "--min-words", "many"])
     assert words.exit_code == 2 and "'many' is not a valid integer" in words.output
     assert "--min-words N" in run("export", "--help").output
+
+
+def test_show_of_a_url_without_its_scheme_says_so(crawl):
+    record = text_records(crawl.archive, crawl.manifest)[0]
+    bare = record["url"].split("://", 1)[1]
+    result = CliRunner().invoke(main, ["show", "--archive", str(crawl.archive), bare])
+    assert result.exit_code == 2
+    assert f"a URL needs its scheme: https://{bare}" in result.output

@@ -31,7 +31,10 @@ def command(ident: str, archive: str, raw: bool, decode: bool, as_json: bool) ->
     source = Archive(archive)
     matches = find(source, ident)
     if not matches:
-        raise ConfigError(f"no article {ident!r} in {source.uri}")
+        hint = ""
+        if "://" not in ident and ("/" in ident or "." in ident):
+            hint = f" (a URL needs its scheme: https://{ident})"
+        raise ConfigError(f"no article {ident!r} in {source.uri}{hint}")
     ids = {m["id"] for m in matches}
     if "://" not in ident and len(ids) > 1:
         raise ConfigError(
