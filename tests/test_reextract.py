@@ -151,3 +151,40 @@ def test_the_site_entry_of_the_crawl_is_used(tmp_path: Path) -> None:
     assert _is_candidate(page("https://gazette.test/story/42"), {}, entry)
     assert not _is_candidate(page("https://gazette.test/story/live/42"), {}, entry)
     assert not _is_candidate(page("https://gazette.test/about"), {}, entry)
+
+
+def test_each_capture_counts_once_after_two_reextracts(crawl: Crawl, archive: Path,
+                                                         tmp_path: Path) -> None:
+    from newsarchive.corpus import Corpus
+
+    old_id = crawl.manifest["crawl_id"]
+    articles = crawl.manifest["counts"]["articles"]
+    for _ in range(2):
+        result = newsarchive("reextract", str(archive), "--crawl", old_id, "--workers", "2")
+        assert result.returncode == 0, result.stderr[-3000:]
+    assert len(manifests(archive)) == 3
+
+    stats = json.loads(newsarchive("stats", str(archive), "--json").stdout)
+    assert stats["articles"] == articles
+    assert stats["crawl_counts"]["articles"] == articles
+    assert stats["crawl_counts"]["requests"] == crawl.manifest["counts"]["requests"]
+    every = json.loads(newsarchive("stats", str(archive), "--json", "--all-extractions").stdout)
+    assert every["articles"] == 3 * articles
+
+    out = tmp_path / "out"
+    exported = newsarchive("export", str(archive), "-o", str(out))
+    assert exported.returncode == 0, exported.stderr
+    lines = [json.loads(x) for x in (out / "corpus.jsonl").read_text().splitlines()]
+    assert len(lines) == articles
+    newest = max(manifests(archive))  # crawl ids sort by time
+    assert {r["crawl_id"] for r in lines} == {newest}
+
+    assert Corpus(str(archive)).count() == articles
+    assert Corpus(str(archive), all_extractions=True).count() == 3 * articles
+
+    url = lines[0]["url"]
+    shown = newsarchive("show", "--archive", str(archive), url)
+    assert shown.returncode == 0, shown.stderr
+    assert "other captures of this URL" not in shown.stdout
+    by_old_id = newsarchive("show", "--archive", str(archive), "--json", lines[0]["id"])
+    assert json.loads(by_old_id.stdout)["crawl_id"] == newest

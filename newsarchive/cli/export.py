@@ -24,6 +24,9 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--crawl", multiple=True, help="Only these crawl ids (repeat, or a,b)."),
         click.option("--min-words", type=click.IntRange(min=0), metavar="N",
                      help="Only texts with at least N words."),
+        click.option("--all-extractions", is_flag=True,
+                     help="Every extraction of each capture: a re-extracted crawl's old "
+                          "records too (default: the latest extraction only)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -74,8 +77,9 @@ def warn_damaged(archive: Any) -> None:
 def command(
     archive: str, out: str, fmt: str, site: tuple[str, ...], lang: tuple[str, ...],
     since: str | None, until: str | None, date_field: str, crawl: tuple[str, ...],
-    min_words: int | None, dedupe: str, near_threshold: float, fields: str | None,
-    partition: bool, overwrite: bool, workers: int, progress: bool | None,
+    min_words: int | None, all_extractions: bool, dedupe: str, near_threshold: float,
+    fields: str | None, partition: bool, overwrite: bool, workers: int,
+    progress: bool | None,
 ) -> None:
     """Export the articles of ARCHIVE (folder or s3://bucket/prefix) into the folder OUT.
 
@@ -100,7 +104,7 @@ def command(
     )
     if progress is None:
         progress = sys.stderr.isatty()
-    source = Archive(archive, workers=workers)
+    source = Archive(archive, workers=workers, all_extractions=all_extractions)
     try:
         result = export(source, Path(out), options, overwrite=overwrite, progress=progress)
     finally:

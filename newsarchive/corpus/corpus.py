@@ -36,10 +36,15 @@ class Corpus:
         archive: str | Store | Archive,
         *,
         workers: int = 4,
+        all_extractions: bool = False,
         _filter: Filter | None = None,
         _dedupe: DedupeOptions | None = None,
     ) -> None:
-        self.archive = archive if isinstance(archive, Archive) else Archive(archive, workers)
+        # Each capture once, with its latest extraction (a re-extraction supersedes the
+        # crawl it re-extracted); all_extractions=True reads every one.
+        self.archive = archive if isinstance(archive, Archive) else Archive(
+            archive, workers, all_extractions=all_extractions
+        )
         self._filter = _filter or Filter()
         self._dedupe = _dedupe or DedupeOptions()
 

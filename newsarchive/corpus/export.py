@@ -231,6 +231,8 @@ def export(
 ) -> ExportResult:
     flt = options.filter
     identity = {"archive": archive.uri, **options.describe()}
+    if archive.all_extractions:  # only then: earlier exports keep their identity
+        identity["extractions"] = "all"
     shards = archive.shards(flt)  # validates the filter against the archive first
     done = prepare_output(out, identity, overwrite)
     crawls_read = sorted({s.crawl_id for s in shards})

@@ -28,6 +28,9 @@ def find(archive: Archive, ident: str) -> list[dict[str, Any]]:
     wanted = ident.strip("<>").removeprefix("urn:uuid:").lower()
     if not by_url and len(wanted) < 8:
         raise ConfigError(f"{ident!r}: give a full URL, or at least 8 characters of an id")
+    if not by_url and not archive.all_extractions:
+        # An id names one extraction, superseded or not: look in every one.
+        archive = type(archive)(archive.store, archive.workers, all_extractions=True)
     matches = []
     for record in archive.records():
         if by_url:

@@ -56,6 +56,7 @@ class Archive:
         workers: int = 4,
         prefetch: int | None = None,
         prefetch_bytes: int = 32 << 20,
+        all_extractions: bool = False,
     ) -> None:
         self.store = open_store(archive) if isinstance(archive, str) else archive
         self.uri = self.store.uri
@@ -64,6 +65,9 @@ class Archive:
         self.workers = workers
         self.prefetch = max(prefetch or workers + 2, 1)
         self.prefetch_bytes = prefetch_bytes
+        # A re-extraction supersedes the text of the crawl it re-extracted: each capture
+        # counts once, with its latest extraction, unless every extraction is asked for.
+        self.all_extractions = all_extractions
         self._manifests: dict[str, dict[str, Any]] | None = None
         # crawls whose manifest cannot be trusted: skipped, and named by the commands
         self.damaged: dict[str, DamagedManifest] = {}
@@ -112,13 +116,37 @@ class Archive:
     def crawl_ids(self) -> list[str]:
         return list(self.manifests)
 
+    def superseded(self) -> dict[str, str]:
+        """Crawl id → the later re-extraction whose text replaces it.
+
+        Crawls whose text comes from the same WARC files (a crawl and its re-extractions,
+        ``crawl.warc_crawl``) form a group; the newest of a group holds its text.
+        """
+        newest = {_warc_crawl(doc, crawl_id): crawl_id  # oldest first: the last one stays
+                  for crawl_id, doc in self.manifests.items()}
+        return {
+            crawl_id: newest[root]
+            for crawl_id, doc in self.manifests.items()
+            if newest[root := _warc_crawl(doc, crawl_id)] != crawl_id
+        }
+
+    def text_crawls(self, flt: Filter | None = None) -> list[str]:
+        """The crawls whose text records a reader sees: those named by the filter, else
+        every crawl not superseded by a re-extraction (or all, with all_extractions)."""
+        flt = flt or Filter()
+        if flt.crawls:
+            return [c for c in self.manifests if c in flt.crawls]
+        gone = {} if self.all_extractions else self.superseded()
+        return [c for c in self.manifests if c not in gone]
+
     def shards(self, flt: Filter | None = None) -> list[Shard]:
         """The text shards a filter needs, in crawl then key order (a stable order)."""
         flt = flt or Filter()
         self.check(flt)
         chosen: list[Shard] = []
+        wanted = set(self.text_crawls(flt))
         for crawl_id, doc in self.manifests.items():
-            if flt.crawls and crawl_id not in flt.crawls:
+            if crawl_id not in wanted:
                 continue
             for entry in doc.get("files", []):
                 if entry.get("kind") != "text":
@@ -235,3 +263,10 @@ class Archive:
                             f"{self.uri}/{shard.key} line {number} is not a JSON record"
                         ) from None
                     yield shard, (record if flt.matches(record) else None)
+
+
+def _warc_crawl(manifest: dict[str, Any], crawl_id: str) -> str:
+    """The crawl that fetched the WARC files a crawl's text was extracted from."""
+    crawl = manifest.get("crawl")
+    source = crawl.get("warc_crawl") if isinstance(crawl, dict) else None
+    return str(source or crawl_id)

@@ -28,17 +28,24 @@ def collect(archive: Archive, flt: Filter | None = None) -> dict[str, Any]:
         when = record_date(record, flt.date_field)
         per_day[site][when.date().isoformat() if when else "unknown"] += 1
     crawl_ids = [c for c in archive.crawl_ids() if not flt.crawls or c in flt.crawls]
+    # Fetch figures come from the crawls that fetched; text figures (articles, discards)
+    # from the crawls whose text a reader sees, so a re-extraction is not counted twice.
+    with_text = set(archive.text_crawls(flt))
     discarded: Counter[str] = Counter()
     statuses: Counter[str] = Counter()
     totals: Counter[str] = Counter()
     for crawl_id in crawl_ids:
-        counts = archive.manifests[crawl_id].get("counts", {})
-        discarded.update(counts.get("discarded", {}))
-        statuses.update(
-            {code: n for code, n in counts.get("http_status", {}).items() if code >= "400"}
-        )
-        for name in ("requests", "articles", "download_errors", "robots_forbidden"):
-            totals[name] += int(counts.get(name, 0))
+        doc = archive.manifests[crawl_id]
+        counts = doc.get("counts", {})
+        if crawl_id in with_text:
+            discarded.update(counts.get("discarded", {}))
+            totals["articles"] += int(counts.get("articles", 0))
+        if not (doc.get("crawl") or {}).get("reextract_of"):
+            statuses.update(
+                {code: n for code, n in counts.get("http_status", {}).items() if code >= "400"}
+            )
+            for name in ("requests", "download_errors", "robots_forbidden"):
+                totals[name] += int(counts.get(name, 0))
     return {
         "archive": archive.uri,
         "crawls": crawl_ids,
