@@ -183,25 +183,41 @@ def feed_entries(body: bytes, base: str, rejects: Rejects | None = None) -> Iter
         return
     if root is None:
         return
+    # Atom (RFC 4287 section 2) resolves relative links against xml:base, set on the
+    # feed or on one entry; ignoring it requests URLs the site never linked.
     for node in root.iter():
         if _local(node.tag) not in ("item", "entry"):
             continue
         link = date = None
+        link_node = node
         for child in node:
             name = _local(child.tag)
             if name == "link":
                 href = child.get("href")
                 rel = child.get("rel", "alternate")
                 if href and rel == "alternate":
-                    link = href
+                    link, link_node = href, child
                 elif not href and child.text:
-                    link = child.text
+                    link, link_node = child.text, child
             elif name == "guid" and not link and child.get("isPermaLink", "true") == "true":
-                link = child.text
+                link, link_node = child.text, child
             elif name in ("pubdate", "published", "updated", "date") and child.text:
                 date = date or child.text.strip()
-        if link and (url := absolute(base, link, rejects)):
+        if link and (url := absolute(_xml_base(link_node, base, rejects), link, rejects)):
             yield Entry(url, date)
+
+
+def _xml_base(node: etree._Element, base: str, rejects: Rejects | None) -> str:
+    """The base URL in effect at ``node``: its xml:base and its ancestors', resolved
+    against ``base``; ``base`` itself when there is none or it is unusable (counted)."""
+    chain = []
+    while node is not None:
+        if (value := node.get("{http://www.w3.org/XML/1998/namespace}base")) is not None:
+            chain.append(value)
+        node = node.getparent()
+    for value in reversed(chain):  # outermost first, each relative to the one above
+        base = absolute(base, value, rejects) or base
+    return base
 
 
 _MAX_SITEMAP = 50 * 1024 * 1024  # the sitemaps protocol's limit, uncompressed

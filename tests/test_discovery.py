@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from collections import Counter
 from datetime import date
 
 from parsel import Selector
@@ -151,3 +152,20 @@ def test_crawl_delay_is_a_floor_under_scrapy_jitter():
     slot.delay = 0.5  # AutoThrottle lowered it on a fast response
     hold_delay(slot, 2.0)
     assert slot.delay == 2.0 and min(slot.download_delay() for _ in range(50)) >= 2.0
+
+
+def test_atom_xml_base_is_honoured_per_entry_and_a_bad_one_falls_back():
+    """RFC 4287: relative links resolve against xml:base (feed, then entry, nested);
+    ignoring it requested URLs the site never linked (404s, articles never fetched)."""
+    atom = """<?xml version="1.0" encoding="utf-16"?>
+    <feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://n.example/news/">
+    <entry><link href="one"/></entry>
+    <entry xml:base="2024/"><link href="two"/></entry>
+    <entry xml:base="https://cdn.example/x/"><link xml:base="../y/" href="three"/></entry>
+    <entry xml:base="http://[::1/"><link href="four"/></entry>
+    </feed>""".encode("utf-16")
+    rejects: Counter[str] = Counter()
+    urls = [e.url for e in discovery.feed_entries(atom, "https://n.example/atom.xml", rejects)]
+    assert urls == ["https://n.example/news/one", "https://n.example/news/2024/two",
+                    "https://cdn.example/y/three", "https://n.example/news/four"]
+    assert rejects == {"bad-url": 1}
