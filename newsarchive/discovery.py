@@ -93,7 +93,7 @@ _HEAD_NODES = etree.XPath(
     " | //script[@type='application/ld+json'] | //base[@href]",
     smart_strings=False,
 )
-_FEED_TYPES = ("application/rss+xml", "application/atom+xml")
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 
 
 def page_head(selector: Selector, base: str = "", rejects: Rejects | None = None) -> PageHead:

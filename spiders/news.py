@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 
 import scrapy
 from parsel import Selector
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.log import failure_to_exc_info
 
-from newsarchive import discovery, errorcount, workers
+from newsarchive import discovery, errorcount, listings, workers
 from newsarchive.capture import is_unchanged, page_metadata, warc_location
 from newsarchive.classify import is_article, matches_any
 from newsarchive.config import Config
@@ -97,10 +97,10 @@ class NewsSpider(scrapy.Spider):
             yield scrapy.Request(url, callback=self.parse, errback=self.failed,
                                  meta={"discovery": "start"})
         for url in self.site.feeds:
-            yield scrapy.Request(url, callback=self.parse_feed, errback=self.failed,
+            yield scrapy.Request(url, callback=self.parse_listing, errback=self.failed,
                                  meta={"discovery": "feed"})
         for url in self.site.sitemaps:
-            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.failed,
+            yield scrapy.Request(url, callback=self.parse_listing, errback=self.failed,
                                  meta={"discovery": "sitemap"})
 
     def _follow(self, url: str, discovery_kind: str, callback: Any = None) -> scrapy.Request | None:
@@ -167,7 +167,7 @@ class NewsSpider(scrapy.Spider):
         rejects: Counter[str] = Counter()
         for line in sitemaps:
             url = discovery.absolute(robots_url, line, rejects)
-            if url and (request := self._follow(url, "sitemap", self.parse_sitemap)):
+            if url and (request := self._follow(url, "sitemap", self.parse_listing)):
                 yield request
         self._rejected(rejects)
 
@@ -175,6 +175,17 @@ class NewsSpider(scrapy.Spider):
         yield from self._robots_sitemaps(response)
         if not isinstance(response, TextResponse):
             return  # PDFs, images: archived in the WARC, nothing to extract or follow
+        if not isinstance(response, HtmlResponse) or listings.looks_like_xml(response.body):
+            # A feed or sitemap reached as a page (a start URL, an <a href="/rss">):
+            # read as one, else as a page (XHTML, an XML error page).
+            rejects: Counter[str] = Counter()
+            # Not as a text sitemap: a plain-text page quoting URLs is a page.
+            listing = listings.read(response.body, response.url, rejects, text=False)
+            self._rejected(rejects)
+            if listing.kind:
+                self.crawler.stats.inc_value("newsarchive/listings/read-from-page")
+                yield from self._listing_requests(listing)
+                return
         rejects: Counter[str] = Counter()
         try:
             # Not response.selector: the response outlives this callback (its article
@@ -201,7 +212,7 @@ class NewsSpider(scrapy.Spider):
         outlinks: list[str] = []
         for url in head.feeds:
             outlinks.append(url)
-            if follow and (request := self._follow(url, "feed", self.parse_feed)):
+            if follow and (request := self._follow(url, "feed", self.parse_listing)):
                 yield request
         if refresh := response.meta.get(REFRESH_TO):
             outlinks.append(refresh)
@@ -263,30 +274,37 @@ class NewsSpider(scrapy.Spider):
             drop_selectors=self.site.drop_selectors,
         )
 
-    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        """A URL announced as a feed or sitemap, read as whatever it holds
+        (newsarchive.listings): a feed, sitemap, JSON Feed or text sitemap gives its
+        entries; HTML (a dead feed redirected to a page) is read as a page; anything
+        else is counted as ``discarded: not-a-listing``."""
         yield from self._robots_sitemaps(response)  # feed-only sites announce them too
         rejects: Counter[str] = Counter()
-        entries = list(discovery.feed_entries(response.body, response.url, rejects))
+        listing = listings.read(response.body, response.url, rejects)
         self._rejected(rejects)
-        if entries:
-            self.crawler.stats.inc_value("newsarchive/feeds_ok")
-        for entry in entries:
-            if not self._too_old(entry) and (request := self._follow(entry.url, "feed")):
-                yield request
+        if listing.kind:
+            yield from self._listing_requests(listing)
+        elif isinstance(response, HtmlResponse):
+            self.crawler.stats.inc_value("newsarchive/listings/read-as-page")
+            yield from self.parse(response)
+        elif response.body:
+            self.crawler.stats.inc_value("newsarchive/discarded/not-a-listing")
 
-    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
-        yield from self._robots_sitemaps(response)
-        rejects: Counter[str] = Counter()
-        kind, entries = discovery.sitemap_entries(response.body, response.url, rejects)
-        self._rejected(rejects)
-        if entries:
+    # Callback names stored in queued requests (Redis, newsarchive enqueue) stay valid.
+    parse_feed = parse_listing
+    parse_sitemap = parse_listing
+
+    def _listing_requests(self, listing: listings.Listing) -> Iterator[scrapy.Request]:
+        if listing.entries:
             self.crawler.stats.inc_value("newsarchive/feeds_ok")
-        for entry in entries:
-            if kind == "sitemapindex":
-                request = self._follow(entry.url, "sitemap", self.parse_sitemap)
+        kind = "feed" if listing.kind == "feed" else "sitemap"
+        for entry in listing.entries:
+            if listing.kind == "sitemapindex":
+                request = self._follow(entry.url, "sitemap", self.parse_listing)
             elif self._too_old(entry):
                 continue
             else:
-                request = self._follow(entry.url, "sitemap")
+                request = self._follow(entry.url, kind)
             if request:
                 yield request
