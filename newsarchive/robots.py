@@ -96,6 +96,28 @@ def redirect_target(response: Response) -> str | None:
     return target
 
 
+def as_utf8(body: bytes, content_type: bytes | None = None) -> bytes:
+    """A UTF-16 robots.txt (a BOM, or charset=utf-16 declared) re-encoded as UTF-8; any
+    other body as it is.
+
+    RFC 9309 asks for UTF-8, and Scrapy decodes as UTF-8 ignoring errors: a UTF-16 file
+    (what Windows editors save as "Unicode") became NUL-riddled lines that match no
+    rule, so the site's Disallow lines were silently not obeyed. Reading it as the site
+    wrote it can only obey more, never less.
+    """
+    charset = b""
+    if content_type and b"charset=" in content_type.lower():
+        charset = content_type.lower().split(b"charset=", 1)[1].split(b";")[0].strip(b" \"'")
+    bom = body.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if bom or charset.startswith(b"utf-16"):
+        codec = "utf-16" if bom else charset.decode("latin-1")
+        try:
+            return body.decode(codec, errors="replace").lstrip("\ufeff").encode("utf-8")
+        except LookupError:  # a charset like utf-16-nonsense
+            return body
+    return body
+
+
 def _waiter(pending: Deferred) -> Deferred:
     """A Deferred of its own for each request waiting on one robots.txt fetch: awaiting
     the shared one directly would hand every waiter after the first None (Twisted's
@@ -221,7 +243,10 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
                 continue
             if 200 <= status < 300:
                 self._stats.inc_value(f"{STATS}fetched")
-                parser = build_from_crawler(self._parserimpl, self.crawler, response.body)
+                body = as_utf8(response.body, response.headers.get(b"Content-Type"))
+                if body is not response.body:
+                    self._stats.inc_value(f"{STATS}utf16")
+                parser = build_from_crawler(self._parserimpl, self.crawler, body)
                 await self.crawler.signals.send_catch_log_async(
                     signal=signals.robots_parsed, robotparser=parser, request=request
                 )

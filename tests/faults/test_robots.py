@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from newsarchive.robots import as_utf8
 from tests.helpers import load_manifest, scrapy_crawl
 from tests.hostile_server import HostileServer, response
 from tests.newsserver import index_html, registry
@@ -50,7 +53,7 @@ class RobotsCrawl:
 def robots_crawl(tmp_path_factory) -> RobotsCrawl:
     tmp = tmp_path_factory.mktemp("robots")
     names = ("rules", "503", "503-then-rules", "closed", "404-with-rules", "403",
-             "cross-host", "5-hops", "6-hops")
+             "cross-host", "5-hops", "6-hops", "utf16-bom", "utf16-declared")
     hosts = {name: HostileServer().start() for name in names}
     other = HostileServer("127.0.0.2").start()
     try:
@@ -65,6 +68,11 @@ def robots_crawl(tmp_path_factory) -> RobotsCrawl:
         # a 4xx means no rules, whatever its body says
         hosts["404-with-rules"].script("/robots.txt", response(404, [TEXT], NOTHING))
         hosts["403"].script("/robots.txt", response(403, [TEXT], NOTHING))
+        # UTF-16, as Windows editors save "Unicode": with a BOM, or only declared
+        hosts["utf16-bom"].script("/robots.txt", _rules(PRIVATE.decode().encode("utf-16")))
+        hosts["utf16-declared"].script("/robots.txt", response(
+            200, [("Content-Type", "text/plain; charset=UTF-16LE")],
+            PRIVATE.decode().encode("utf-16-le")))
         hosts["cross-host"].script("/robots.txt", _moved(other.url("/shared/robots.txt")))
         other.script("/shared/robots.txt", _rules(PRIVATE))
         for name, hops in (("5-hops", 5), ("6-hops", 6)):
@@ -208,3 +216,21 @@ def test_a_stop_does_not_wait_for_robots_txt_retries(tmp_path):
         manifest = load_manifest(archive)
         assert manifest["crawl"]["finish_reason"] == "shutdown", stderr[-3000:]
         assert manifest["counts"]["robots"]["hosts-disallowed"] == 1
+
+
+@pytest.mark.parametrize("host", ["utf16-bom", "utf16-declared"])
+def test_utf16_robots_txt_is_obeyed(robots_crawl, host):
+    """Read as UTF-8 (Scrapy ignores decode errors) its rules matched nothing: every
+    disallowed page was fetched."""
+    assert robots_crawl.pages(host) == {"/front", "/public"}
+    assert robots_crawl.manifest["counts"]["robots"]["utf16"] == 2
+
+
+@settings(max_examples=150, deadline=None)
+@given(body=st.binary(max_size=200), content_type=st.one_of(
+    st.none(), st.binary(max_size=40),
+    st.sampled_from([b"text/plain; charset=utf-16", b"text/plain;charset='utf-16x'",
+                     b"text/plain; charset=UTF-16BE; x", b"charset=utf-16\xff"])))
+def test_any_robots_body_decodes_without_raising(body, content_type):
+    out = as_utf8(body, content_type)
+    assert out is body or isinstance(out.decode("utf-8"), str)  # valid UTF-8
