@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from newsarchive.discovery import Entry, Rejects, absolute, feed_entries, sitemap_entries
 
-MAX_TEXT_SITEMAP_URLS = 50_000  # the sitemaps protocol's limit per file
 _XML_ROOTS = (b"<?xml", b"<rss", b"<feed", b"<rdf", b"<urlset", b"<sitemapindex")
 
 
@@ -77,21 +76,21 @@ def json_feed_entries(body: bytes, base: str, rejects: Rejects | None = None) ->
 
 
 def text_sitemap_entries(body: bytes, base: str, rejects: Rejects | None = None) -> list[Entry]:
-    """A text sitemap (sitemaps.org: UTF-8, one absolute URL per line, at most 50,000).
-    Not one unless some line starts with http:// or https:// and the body does not
-    start like markup; other non-blank lines count as bad URLs."""
+    """A text sitemap (sitemaps.org: UTF-8, one absolute URL per line). Not one unless
+    some line starts with http:// or https:// and the body does not start like markup;
+    other non-blank lines count as bad URLs. Lines past the protocol's 50,000 are read
+    too, as in XML sitemaps: dropping them would lose URLs without a count."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         return []
     if text.lstrip().startswith("<"):
         return []
-    lines = [line.strip() for line in text.splitlines()[: MAX_TEXT_SITEMAP_URLS * 2]]
-    lines = [line for line in lines if line]
+    lines = [line for raw in text.splitlines() if (line := raw.strip())]
     if not any(line.lower().startswith(("http://", "https://")) for line in lines):
         return []
     entries = []
-    for line in lines[:MAX_TEXT_SITEMAP_URLS]:
+    for line in lines:
         if not line.lower().startswith(("http://", "https://")):
             if rejects is not None:
                 rejects["bad-url"] += 1
