@@ -13,6 +13,7 @@ and the page that carried it goes to the spider like any other page.
 from __future__ import annotations
 
 import logging
+from html import escape
 from typing import Any
 
 from scrapy import Request
@@ -56,6 +57,14 @@ def _same(a: str, b: str) -> bool:
         return a == b
 
 
+def header_refresh(value: bytes, base: str) -> tuple[float, str] | tuple[None, None]:
+    """A ``Refresh: 0; url=…`` HTTP header read as the meta element it stands for
+    (every browser follows both; Scrapy only the element): same syntax, same parser.
+    It resolves against the response's URL, never ``<base href>``."""
+    content = escape(value.decode("latin-1"), quote=True)
+    return get_meta_refresh(f'<meta http-equiv="refresh" content="{content}">', base)
+
+
 class CheckedRedirectMiddleware(RedirectMiddleware):
     """Scrapy's, with the ``Location`` target checked (newsarchive.urls.check)."""
 
@@ -70,10 +79,11 @@ class CheckedRedirectMiddleware(RedirectMiddleware):
 
 
 class CheckedMetaRefreshMiddleware(MetaRefreshMiddleware):
-    """Scrapy's reading of the refresh, with the target checked and a bad ``<base
-    href>`` falling back to the page's URL (Scrapy raises on it, losing the page). The
-    page always goes to the spider, which follows a valid target like a link; a refresh
-    to the page itself or back into its own chain is not followed (counted)."""
+    """Scrapy's reading of the refresh (the ``<meta>`` element, else the ``Refresh``
+    header), with the target checked and a bad ``<base href>`` falling back to the
+    page's URL (Scrapy raises on it, losing the page). The page always goes to the
+    spider, which follows a valid target like a link; a refresh to the page itself or
+    back into its own chain is not followed (counted)."""
 
     def process_response(
         self, request: Request, response: Response, spider: Any = None
@@ -93,6 +103,8 @@ class CheckedMetaRefreshMiddleware(MetaRefreshMiddleware):
             interval, url = get_meta_refresh(
                 response.text, base, response.encoding, ignore_tags=self._ignore_tags
             )
+            if url is None and (header := response.headers.get(b"Refresh")):
+                interval, url = header_refresh(header, response.url)
         except ValueError as e:  # a malformed target
             return _skip(self.crawler, "bad-url", response, str(e))
         if not url or interval is None or interval >= self._maxdelay:
