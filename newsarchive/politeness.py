@@ -11,6 +11,7 @@ Crawl-delay (AutoThrottle may slow down further, never below it).
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import NotConfigured
 
 from newsarchive import __version__
+from newsarchive.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -45,27 +47,40 @@ def robots_sitemaps(crawler: Any, netloc: str) -> list[str]:
 class CrawlDelayMiddleware:
     """Priority just after RobotsTxtMiddleware (100), which has the parser by then."""
 
-    def __init__(self, crawler: Any) -> None:
+    def __init__(self, crawler: Any, max_delay: float = 60.0) -> None:
         self.crawler = crawler
         self.user_agent = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings.get(
             "USER_AGENT"
         )
+        self.max_delay = max_delay
         self._logged: set[str] = set()
+        self._capped: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CrawlDelayMiddleware:
         if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
             raise NotConfigured
-        middleware = cls(crawler)
+        middleware = cls(crawler, max_crawl_delay(crawler.settings))
         # Connected after AutoThrottle (extensions are built before the downloader), so
         # this runs after it adjusted the delay and before the next request leaves.
         crawler.signals.connect(middleware._restore, signal=signals.response_downloaded)
         return middleware
 
     def _crawl_delay(self, url: str) -> float:
-        parser = robots_parser(self.crawler, urlsplit(url).netloc)
+        netloc = urlsplit(url).netloc
+        parser = robots_parser(self.crawler, netloc)
         delay = getattr(parser, "crawl_delay", None)
-        return float(delay(self.user_agent) or 0) if callable(delay) else 0.0
+        seconds = float(delay(self.user_agent) or 0) if callable(delay) else 0.0
+        if not math.isfinite(seconds) or seconds <= 0:
+            return 0.0
+        if seconds > self.max_delay:
+            if netloc not in self._capped:
+                self._capped.add(netloc)
+                logger.warning("robots.txt of %s asks for Crawl-delay %gs: capped to %gs "
+                               "(NEWSARCHIVE_MAX_CRAWL_DELAY)", netloc, seconds, self.max_delay)
+                self.crawler.stats.inc_value("newsarchive/robots/crawl-delay-capped")
+            return self.max_delay
+        return seconds
 
     def process_request(self, request: Request) -> None:
         if request.url.endswith("/robots.txt"):
@@ -86,6 +101,19 @@ class CrawlDelayMiddleware:
         slot = self.crawler.engine.downloader.slots.get(request.meta.get("download_slot"))
         if slot is not None and (seconds := self._crawl_delay(request.url)):
             hold_delay(slot, seconds)
+
+
+def max_crawl_delay(settings: Any) -> float:
+    """NEWSARCHIVE_MAX_CRAWL_DELAY, checked: ConfigError naming it unless a number >= 0."""
+    raw = settings.get("NEWSARCHIVE_MAX_CRAWL_DELAY", 60)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = -1.0
+    if not 0 <= value < math.inf:
+        raise ConfigError(
+            f"NEWSARCHIVE_MAX_CRAWL_DELAY must be a number of seconds >= 0, got {raw!r}")
+    return value
 
 
 def hold_delay(slot: Any, seconds: float) -> None:

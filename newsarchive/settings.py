@@ -94,6 +94,9 @@ NEWSARCHIVE_MAX_AGE_DAYS = 0  # skip articles published longer ago; 0 = no limit
 # times, this many seconds apart, while the host's requests wait (newsarchive.robots)
 NEWSARCHIVE_ROBOTS_RETRIES = 2
 NEWSARCHIVE_ROBOTS_RETRY_DELAY = 30
+# the longest robots.txt Crawl-delay honoured, in seconds; a longer one is capped to it
+# (a site's "Crawl-delay: 100000" stalled the crawl for a day per page)
+NEWSARCHIVE_MAX_CRAWL_DELAY = 60
 NEWSARCHIVE_MAX_ERROR_RATE = 0.2  # share of failed fetches above which the exit status is 4
 NEWSARCHIVE_SUMMARY_FILE = ""  # Markdown run summary; empty = <spool>/summaries/<crawl>.md
 # Several machines (README "Several machines"): a Redis URL switches the crawl to a

@@ -23,6 +23,7 @@ from newsarchive import frontier, robots
 from newsarchive.config import Config
 from newsarchive.errors import ConfigError, NewsarchiveError, StorageError
 from newsarchive.outcome import INTERRUPTED, STORAGE_FAILED
+from newsarchive.politeness import max_crawl_delay
 from newsarchive.recovery import check_crawl_id_free
 from newsarchive.stopping import Stopper, stop_timeout
 from newsarchive.storage import open_store
@@ -107,6 +108,7 @@ def preflight(settings: object, spargs: dict[str, str]) -> None:
 
     config = Config.from_settings(settings)
     robots.retry_policy(settings)
+    max_crawl_delay(settings)
     stop_timeout(settings)
     unknown = sorted(set(spargs) - set(SPIDER_ARGS))
     if unknown:

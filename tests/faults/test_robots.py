@@ -234,3 +234,33 @@ def test_utf16_robots_txt_is_obeyed(robots_crawl, host):
 def test_any_robots_body_decodes_without_raising(body, content_type):
     out = as_utf8(body, content_type)
     assert out is body or isinstance(out.decode("utf-8"), str)  # valid UTF-8
+
+
+def test_a_huge_crawl_delay_is_capped_not_waited_for(tmp_path):
+    """`Crawl-delay: 100000` stalled the crawl after robots.txt (a day per page): the
+    process outlived any timeout. Capped at NEWSARCHIVE_MAX_CRAWL_DELAY, and counted."""
+    with HostileServer(max_requests=20) as server:
+        server.script("/robots.txt", _rules(b"User-agent: *\nCrawl-delay: 100000\n"))
+        pages = [f"/page{i}" for i in range(2)]
+        for path in pages:
+            server.script(path, response(200, [HTML], index_html([], path)))
+        server.script("/front", response(200, [HTML], index_html([server.url(p) for p in pages])))
+        process = scrapy_crawl(
+            "-a", f"url={server.url('/front')}", "-s", f"NEWSARCHIVE_ARCHIVE={tmp_path / 'a'}",
+            "-s", "AUTOTHROTTLE_ENABLED=False",
+            "-s", "NEWSARCHIVE_EXTRACT_WORKERS=1", "-s", "NEWSARCHIVE_MAX_CRAWL_DELAY=0.5",
+            timeout=90,
+        )
+        assert process.returncode == 5, process.stderr[-3000:]  # no article pages: 5
+        assert {"/front", *pages} <= set(server.paths())
+        manifest = load_manifest(tmp_path / "a")
+        assert manifest["counts"]["robots"]["crawl-delay-capped"] == 1
+        assert "capped to 0.5s" in process.stderr
+
+
+@pytest.mark.parametrize("value", ["-1", "inf", "soon"])
+def test_a_bad_max_crawl_delay_is_named_before_crawling(tmp_path, value):
+    process = scrapy_crawl("-a", "url=http://127.0.0.1:9/", "-s",
+                           f"NEWSARCHIVE_ARCHIVE={tmp_path / 'a'}",
+                           "-s", f"NEWSARCHIVE_MAX_CRAWL_DELAY={value}", timeout=60)
+    assert process.returncode == 2 and "NEWSARCHIVE_MAX_CRAWL_DELAY" in process.stderr
