@@ -24,6 +24,7 @@ from twisted.web._newclient import ParseError, ResponseFailed, ResponseNeverRece
 from newsarchive.capture import to_exchange
 from newsarchive.errors import ConfigError
 from newsarchive.failures import failure_reason
+from newsarchive.politeness import max_crawl_delay
 from newsarchive.robots import DisallowAll, redirect_target, retry_policy
 from newsarchive.warc import RollingWarcWriter, WarcOptions, http_head
 
@@ -104,6 +105,13 @@ def test_bad_robots_retry_settings_are_refused(name, value):
               name: value}
     with pytest.raises(ConfigError, match=name):
         retry_policy(Settings(values))
+
+
+@pytest.mark.parametrize("value", ["-1", "inf", "nan", "soon"])
+def test_bad_max_crawl_delay_is_refused(value):
+    with pytest.raises(ConfigError, match="NEWSARCHIVE_MAX_CRAWL_DELAY"):
+        max_crawl_delay(Settings({"NEWSARCHIVE_MAX_CRAWL_DELAY": value}))
+    assert max_crawl_delay(Settings({"NEWSARCHIVE_MAX_CRAWL_DELAY": "2.5"})) == 2.5
 
 
 # --- header bytes ----------------------------------------------------------------------

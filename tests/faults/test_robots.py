@@ -257,10 +257,3 @@ def test_a_huge_crawl_delay_is_capped_not_waited_for(tmp_path):
         assert manifest["counts"]["robots"]["crawl-delay-capped"] == 1
         assert "capped to 0.5s" in process.stderr
 
-
-@pytest.mark.parametrize("value", ["-1", "inf", "soon"])
-def test_a_bad_max_crawl_delay_is_named_before_crawling(tmp_path, value):
-    process = scrapy_crawl("-a", "url=http://127.0.0.1:9/", "-s",
-                           f"NEWSARCHIVE_ARCHIVE={tmp_path / 'a'}",
-                           "-s", f"NEWSARCHIVE_MAX_CRAWL_DELAY={value}", timeout=60)
-    assert process.returncode == 2 and "NEWSARCHIVE_MAX_CRAWL_DELAY" in process.stderr
