@@ -40,6 +40,7 @@ from twisted.internet.defer import Deferred
 from w3lib.url import safe_url_string
 
 from newsarchive.errors import ConfigError
+from newsarchive.urls import Rejected, check
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +78,9 @@ def retry_policy(settings: Any) -> tuple[float, int]:
 
 
 def redirect_target(response: Response) -> str | None:
-    """Where a redirect points, resolved as Scrapy's RedirectMiddleware does; None if
-    it has no Location or points to anything but http(s)."""
+    """Where a redirect points, resolved as Scrapy's RedirectMiddleware does and checked
+    like every URL a site supplies (newsarchive.urls.check: credentials dropped); None if
+    it has no Location or points to anything that cannot be fetched."""
     location = response.headers.get(b"Location")
     if not location:
         return None
@@ -90,10 +92,12 @@ def redirect_target(response: Response) -> str | None:
         parts = urlsplit(target)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return None
-        _ = parts.port  # ValueError for a port out of range
     except ValueError:
         return None
-    return target
+    # A Location with credentials made the host "unreachable" (ValueError building the
+    # request), so disallowed, with the password in the log.
+    checked = check(target)
+    return None if isinstance(checked, Rejected) else checked
 
 
 def as_utf8(body: bytes, content_type: bytes | None = None) -> bytes:

@@ -91,6 +91,10 @@ def test_redirect_target_resolves_like_scrapy():
     assert target(b"//127.0.0.2:9/r.txt") == "http://127.0.0.2:9/r.txt"
     assert target(b"rules.txt") == "http://127.0.0.1:8080/a/rules.txt"
     assert target(b"file:///etc/passwd") is None  # never anything but http(s)
+    # checked like any URL a site supplies: credentials dropped, bad hosts refused
+    assert target(b"http://user:s3cret@127.0.0.2:9/r.txt") == "http://127.0.0.2:9/r.txt"
+    assert target(b"http://a..b/robots.txt") is None
+    assert target(b"http://127.0.0.1:0/robots.txt") is None
     assert target(b"http://127.0.0.1:99999/") is None
 
 
