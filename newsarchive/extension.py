@@ -65,7 +65,9 @@ def counts_from_stats(stats: dict[str, Any]) -> dict[str, Any]:
         # responses archived with WARC-Truncated: length (DOWNLOAD_MAXSIZE), disconnect
         "truncated": _by_reason(stats, "newsarchive/truncated/"),
         # links not followed: denied (deny_patterns), too-old; and past DEPTH_LIMIT
-        "skipped": _by_reason(stats, "newsarchive/skipped/"),
+        # and links to other sites (Scrapy's offsite filter)
+        "skipped": _by_reason(stats, "newsarchive/skipped/") | (
+            {"offsite": stats["offsite/filtered"]} if stats.get("offsite/filtered") else {}),
         # links of pages at DEPTH_LIMIT (the spider does not request them) and any
         # request Scrapy's depth middleware dropped
         "depth_limited": stats.get("newsarchive/depth_limited", 0)

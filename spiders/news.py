@@ -105,15 +105,23 @@ class NewsSpider(scrapy.Spider):
 
     def _follow(self, url: str, discovery_kind: str, callback: Any = None) -> scrapy.Request | None:
         """A request for a URL discovery already checked (newsarchive.urls.resolve);
-        whatever still goes wrong costs this URL only, counted as skipped: bad-url."""
+        whatever still goes wrong costs this URL only, counted as skipped: bad-url.
+
+        Feeds and sitemaps (``callback`` parse_listing) are fetched on any host: the
+        site announced them (robots.txt ``Sitemap:``, ``<link rel=alternate>``, its own
+        sitemap index), and they often live elsewhere (a CDN, feedburner, the bare
+        domain). The offsite filter dropped them without a count, and with them every
+        article they list. Their entries must still be on the site's hosts."""
         url = strip_tracking(url)  # one URL per article, however it was linked
         if matches_any(url, self.site.deny_patterns):
             self.crawler.stats.inc_value("newsarchive/skipped/denied")
             return None
         try:
+            meta: dict[str, Any] = {"discovery": discovery_kind}
+            if callback == self.parse_listing:
+                meta["allow_offsite"] = True
             return scrapy.Request(
-                url, callback=callback or self.parse, errback=self.failed,
-                meta={"discovery": discovery_kind},
+                url, callback=callback or self.parse, errback=self.failed, meta=meta,
             )
         except ValueError as e:
             logger.debug("not following %r: %s", url, e)

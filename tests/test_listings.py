@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from newsarchive import listings
 from tests.helpers import load_manifest, scrapy_crawl, text_records
 from tests.hostile_server import HostileServer, response
-from tests.newsserver import article_html, index_html, rss_feed
+from tests.newsserver import article_html, index_html, rss_feed, urlset
 from tests.test_discovery_properties import BASES, PROPERTY, assert_usable
 
 HTML = ("Content-Type", "text/html; charset=utf-8")
@@ -29,13 +29,23 @@ STORY = "/2024/03/15/{}-story"
 # robots.txt text sitemap, a JSON Feed, a feed in an <a href>, and a feed URL given as
 # the start URL (second crawl).
 BEHIND = {kind: STORY.format(kind) for kind in
-          ("html-feed", "text-sitemap", "json-feed", "a-href-feed", "start-feed")}
+          ("html-feed", "text-sitemap", "json-feed", "a-href-feed", "start-feed",
+           "cdn-sitemap", "cdn-feed")}
+OFFSITE_STORY = "/2024/03/15/on-the-cdn-story"  # an entry on the CDN: not the site's
 
 
-def _serve(server: HostileServer) -> None:
+def _serve(server: HostileServer, cdn: HostileServer) -> None:
+    """``cdn`` (127.0.0.2) hosts a sitemap and a feed the site announces, as CDNs and
+    feed services do; their entries point back at the site."""
     url = server.url
-    server.script("/robots.txt", response(200, [("Content-Type", "text/plain")],
-                                          b"User-agent: *\nAllow: /\nSitemap: /sitemap.txt\n"))
+    server.script("/robots.txt", response(200, [("Content-Type", "text/plain")], (
+        f"User-agent: *\nAllow: /\nSitemap: /sitemap.txt\nSitemap: {cdn.url('/sm.xml')}\n"
+    ).encode()))
+    cdn.script("/robots.txt", response(404))
+    cdn.script("/sm.xml", response(200, [("Content-Type", "application/xml")], urlset(
+        [url(BEHIND["cdn-sitemap"]), cdn.url(OFFSITE_STORY)])))
+    cdn.script("/feed", response(200, [("Content-Type", "application/rss+xml")],
+                                 rss_feed([(url(BEHIND["cdn-feed"]), "t")])))
     for path in BEHIND.values():
         server.script(path, response(200, [HTML], article_html(path[12:], url(path))))
     server.script("/moved-feed", response(200, [HTML], index_html([url(BEHIND["html-feed"])])))
@@ -52,7 +62,7 @@ def _serve(server: HostileServer) -> None:
                                            b"\x00\x01 not a feed"))
     head = "".join(f'<link rel="alternate" type="{kind}" href="{href}">' for kind, href in (
         ("application/rss+xml", "/moved-feed"), ("application/feed+json", "/feed.json"),
-        ("application/atom+xml", "/broken-feed")))
+        ("application/atom+xml", "/broken-feed"), ("application/rss+xml", cdn.url("/feed"))))
     server.script("/", response(200, [HTML], f"<html><head>{head}</head><body>"
                                 f'<a href="/rss">RSS</a></body></html>'.encode()))
 
@@ -60,8 +70,8 @@ def _serve(server: HostileServer) -> None:
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("listings")
-    with HostileServer(max_requests=100) as server:
-        _serve(server)
+    with HostileServer(max_requests=100) as server, HostileServer("127.0.0.2") as cdn:
+        _serve(server, cdn)
         results = []
         for start in ("/", "/start.xml"):
             archive = tmp / ("front" if start == "/" else "feed")
@@ -78,6 +88,16 @@ def test_what_a_listing_url_really_holds_is_read(crawled):
     server, [(manifest, texts), _] = crawled
     for kind in ("html-feed", "text-sitemap", "json-feed", "a-href-feed"):
         assert server.url(BEHIND[kind]) in texts, (kind, sorted(texts))
+
+
+def test_listings_the_site_announces_on_another_host_are_read(crawled):
+    """A robots.txt Sitemap line or a feed link to another host was dropped as offsite,
+    without a count, and every article it listed with it. Entries off the site are
+    still not followed, and counted."""
+    server, [(manifest, texts), _] = crawled
+    for kind in ("cdn-sitemap", "cdn-feed"):
+        assert server.url(BEHIND[kind]) in texts, (kind, sorted(texts))
+    assert manifest["counts"]["skipped"].get("offsite") == 1  # the CDN's own story
     assert manifest["counts"]["skipped"].get("bad-url") == 1  # "not a url" in the text sitemap
     assert manifest["counts"]["discarded"].get("not-a-listing") == 1  # /broken-feed
 
