@@ -89,7 +89,7 @@ class PageHead:
 _HEAD_NODES = etree.XPath(
     "//meta[@property='og:type' or @property='og:url' or @property='og:locale'"
     " or @property='article:published_time']"
-    " | //link[@rel='canonical' or @rel='alternate']"
+    " | //link[@rel]"
     " | //script[@type='application/ld+json'] | //base[@href]",
     smart_strings=False,
 )
@@ -114,11 +114,14 @@ def page_head(selector: Selector, base: str = "", rejects: Rejects | None = None
                 meta.setdefault(node.get("property"), content)
         elif tag == "script":
             jsonld.append(node.text or "")
-        elif node.get("rel") == "canonical":
-            if (href := node.get("href")) is not None:
-                canonical.append(href)
-        elif node.get("type") in _FEED_TYPES and node.get("href"):
-            hrefs.append(node.get("href"))
+        else:  # rel is a set of tokens, any case; a type may carry parameters (HTML)
+            rels = (node.get("rel") or "").lower().split()
+            if "canonical" in rels:
+                if (href := node.get("href")) is not None:
+                    canonical.append(href)
+            elif ("alternate" in rels and node.get("href")
+                  and (node.get("type") or "").split(";")[0].strip().lower() in _FEED_TYPES):
+                hrefs.append(node.get("href"))
     if base_href is not None and (resolved := absolute(base, base_href, rejects)):
         base = resolved
     feeds = [url for href in hrefs if (url := absolute(base, href, rejects))]

@@ -169,3 +169,17 @@ def test_atom_xml_base_is_honoured_per_entry_and_a_bad_one_falls_back():
     assert urls == ["https://n.example/news/one", "https://n.example/news/2024/two",
                     "https://cdn.example/y/three", "https://n.example/news/four"]
     assert rejects == {"bad-url": 1}
+
+
+def test_link_rel_is_a_token_set_and_feed_types_may_carry_parameters():
+    """HTML: rel holds space-separated tokens in any case; a MIME type may be any case
+    and carry parameters. Exact matches missed these feeds and canonical silently."""
+    html = """<html><head><link rel="Canonical" href="/c">
+    <link rel="alternate feed" type="application/rss+xml" href="/f1">
+    <link rel=alternate type="application/rss+xml; charset=utf-8" href="/f2">
+    <link rel=ALTERNATE type="Application/Atom+XML" href="/f3">
+    <link rel=alternate hreflang=de href="/de"><link rel="stylesheet alternate" href="/s.css">
+    </head></html>"""
+    head = discovery.page_head(Selector(text=html), "https://n.example/p")
+    assert head.canonical == "https://n.example/c"
+    assert head.feeds == ("https://n.example/f1", "https://n.example/f2", "https://n.example/f3")
