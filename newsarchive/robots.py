@@ -45,6 +45,9 @@ from newsarchive.urls import Rejected, check
 logger = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5  # RFC 9309 2.3.1.2: "at least five consecutive redirects"
+# RFC 9309 2.5: a parsing limit, of at least 500 KiB. Without one, a multi-megabyte
+# robots.txt cost a third of a second of the reactor per request (8.8 MB, 400k rules).
+MAX_ROBOTS_BYTES = 500 * 1024
 STATS = "newsarchive/robots/"
 _REDIRECTS = {301, 302, 303, 307, 308}
 
@@ -250,6 +253,11 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
                 body = as_utf8(response.body, response.headers.get(b"Content-Type"))
                 if body is not response.body:
                     self._stats.inc_value(f"{STATS}utf16")
+                if len(body) > MAX_ROBOTS_BYTES:
+                    body = body[:MAX_ROBOTS_BYTES].rpartition(b"\n")[0]
+                    self._stats.inc_value(f"{STATS}truncated")
+                    logger.warning("robots.txt %s is over %d KiB: read up to there "
+                                   "(RFC 9309 2.5)", url, MAX_ROBOTS_BYTES // 1024)
                 parser = build_from_crawler(self._parserimpl, self.crawler, body)
                 await self.crawler.signals.send_catch_log_async(
                     signal=signals.robots_parsed, robotparser=parser, request=request

@@ -53,7 +53,8 @@ class RobotsCrawl:
 def robots_crawl(tmp_path_factory) -> RobotsCrawl:
     tmp = tmp_path_factory.mktemp("robots")
     names = ("rules", "503", "503-then-rules", "closed", "404-with-rules", "403",
-             "cross-host", "5-hops", "6-hops", "utf16-bom", "utf16-declared")
+             "cross-host", "5-hops", "6-hops", "utf16-bom", "utf16-declared",
+             "over-500k")
     hosts = {name: HostileServer().start() for name in names}
     other = HostileServer("127.0.0.2").start()
     try:
@@ -73,6 +74,9 @@ def robots_crawl(tmp_path_factory) -> RobotsCrawl:
         hosts["utf16-declared"].script("/robots.txt", response(
             200, [("Content-Type", "text/plain; charset=UTF-16LE")],
             PRIVATE.decode().encode("utf-16-le")))
+        # a parsing limit of 500 KiB (RFC 9309 2.5): a rule past it is not read
+        hosts["over-500k"].script("/robots.txt", _rules(
+            PRIVATE + b"Disallow: /nothing-here/*/x$\n" * 20_000 + b"Disallow: /public\n"))
         hosts["cross-host"].script("/robots.txt", _moved(other.url("/shared/robots.txt")))
         other.script("/shared/robots.txt", _rules(PRIVATE))
         for name, hops in (("5-hops", 5), ("6-hops", 6)):
@@ -224,6 +228,14 @@ def test_utf16_robots_txt_is_obeyed(robots_crawl, host):
     disallowed page was fetched."""
     assert robots_crawl.pages(host) == {"/front", "/public"}
     assert robots_crawl.manifest["counts"]["robots"]["utf16"] == 2
+
+
+
+def test_robots_txt_is_read_up_to_500_kib(robots_crawl):
+    """Unbounded, a multi-megabyte robots.txt cost the reactor a third of a second per
+    request (400k rules); RFC 9309 allows a limit of at least 500 KiB."""
+    assert robots_crawl.pages("over-500k") == {"/front", "/public"}
+    assert robots_crawl.manifest["counts"]["robots"]["truncated"] == 1
 
 
 @settings(max_examples=150, deadline=None)
