@@ -6,6 +6,7 @@ Pure functions over bytes or a parsel Selector, so they are tested without a cra
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
+from html.entities import html5
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -181,7 +183,7 @@ def feed_entries(body: bytes, base: str, rejects: Rejects | None = None) -> Iter
     """Links of RSS 0.9x/1.0/2.0 items and Atom entries; bad ones counted in ``rejects``."""
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
     try:
-        root = etree.fromstring(body, parser=parser)
+        root = etree.fromstring(_ampersands(body), parser=parser)
     except (etree.XMLSyntaxError, ValueError):
         return
     if root is None:
@@ -223,6 +225,40 @@ def _xml_base(node: etree._Element, base: str, rejects: Rejects | None) -> str:
     return base
 
 
+# Ampersands libxml2's recovery gets wrong. A bare "&" (CMSs write ?a=1&b=2 in URLs)
+# loses "&b"; an HTML entity XML does not define (&nbsp; in a title, common) makes it
+# drop every later &amp; in the document, so ?a=1&amp;b=2 was requested as ?a=1b=2.
+_AMPERSAND = re.compile(
+    rb"<!\[CDATA\[.*?\]\]>|&(#[0-9]{1,8};|#x[0-9a-fA-F]{1,8};|([A-Za-z][A-Za-z0-9]{0,31});)?",
+    re.DOTALL,
+)
+_XML_ENTITIES = {b"amp", b"lt", b"gt", b"quot", b"apos"}
+
+
+def _ampersand(match: re.Match[bytes], named: bool) -> bytes:
+    whole, ref, name = match.group(0), match.group(1), match.group(2)
+    if whole.startswith(b"<!"):  # a CDATA section: "&" is text there
+        return whole
+    if ref is None:
+        return b"&amp;" + whole[1:]
+    if name is None or name in _XML_ENTITIES or not named:
+        return whole
+    char = html5.get(name.decode("ascii") + ";")
+    if char:  # an HTML entity: as character references, which XML knows
+        return "".join(f"&#{ord(c)};" for c in char).encode("ascii")
+    return b"&amp;" + ref
+
+
+def _ampersands(body: bytes) -> bytes:
+    """Bare ampersands escaped and HTML entities made character references, outside
+    CDATA, unless the document declares its own entities; in ASCII-compatible encodings
+    only (a NUL near the start means UTF-16 or UTF-32, left to the parser as it is)."""
+    if b"&" not in body or b"\x00" in body[:256]:
+        return body
+    named = b"<!ENTITY" not in body
+    return _AMPERSAND.sub(lambda m: _ampersand(m, named), body)
+
+
 _MAX_SITEMAP = 50 * 1024 * 1024  # the sitemaps protocol's limit, uncompressed
 
 
@@ -245,7 +281,7 @@ def sitemap_entries(
     lastmod; bad locations counted in ``rejects``."""
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
     try:
-        root = etree.fromstring(_gunzip(body), parser=parser)
+        root = etree.fromstring(_ampersands(_gunzip(body)), parser=parser)
     except (etree.XMLSyntaxError, ValueError):
         return "", []
     if root is None:

@@ -183,3 +183,20 @@ def test_link_rel_is_a_token_set_and_feed_types_may_carry_parameters():
     head = discovery.page_head(Selector(text=html), "https://n.example/p")
     assert head.canonical == "https://n.example/c"
     assert head.feeds == ("https://n.example/f1", "https://n.example/f2", "https://n.example/f3")
+
+
+def test_feed_and_sitemap_ampersands_give_the_urls_the_site_meant():
+    """libxml2's recovery dropped a bare "&b" (?a=1&b=2 became ?a=1=2), and after one
+    HTML entity XML does not define (&nbsp; in a title) every later &amp; (?p=1&amp;q=2
+    became ?p=1q=2): wrong URLs requested, the articles never fetched."""
+    rss = b"""<?xml version="1.0"?><rss><channel>
+    <item><title>A&nbsp;B &rsquo;s &bogus; &#38;</title><link>http://n.example/a?p=1&amp;q=2</link></item>
+    <item><link>http://n.example/c?x=1&y=2&z</link></item>
+    <item><link><![CDATA[http://n.example/d?x=1&y=2]]></link></item></channel></rss>"""
+    assert [e.url for e in discovery.feed_entries(rss, "https://n.example/f")] == [
+        "http://n.example/a?p=1&q=2", "http://n.example/c?x=1&y=2&z",
+        "http://n.example/d?x=1&y=2"]
+    sitemap = b"<urlset><url><loc>http://n.example/e?a=1&b=2</loc></url></urlset>"
+    for body in (sitemap, gzip.compress(sitemap)):
+        assert discovery.sitemap_entries(body, "https://n.example/")[1] == [
+            discovery.Entry("http://n.example/e?a=1&b=2")]
