@@ -160,7 +160,9 @@ class ArchiveExtension:
         if errors:
             stats.set_value("newsarchive/storage_errors", len(errors))
         judged = stats.get_stats() if worker is None else worker.crawl_stats(stats.get_stats())
-        outcome = judge(judged, session.config.max_error_rate, reason)
+        # A worker that did not close the shared crawl cannot judge "no article" yet.
+        complete = worker is None or key is not None
+        outcome = judge(judged, session.config.max_error_rate, reason, complete)
         stats.set_value("newsarchive/exit_status", outcome.status)
         for reason in outcome.reasons:
             logger.error("crawl %s: %s", session.crawl_id, reason)

@@ -37,8 +37,11 @@ def error_rate(stats: dict[str, Any]) -> float:
 
 
 def judge(
-    stats: dict[str, Any], max_error_rate: float, finish_reason: str = "finished"
+    stats: dict[str, Any], max_error_rate: float, finish_reason: str = "finished",
+    crawl_complete: bool = True,
 ) -> Outcome:
+    """``crawl_complete`` False: a worker of a shared crawl that others still run, whose
+    articles it cannot know yet; "no article" is judged by the worker that closes it."""
     reasons: list[tuple[int, str]] = []
     if finish_reason != "finished":
         reasons.append((INTERRUPTED, f"the crawl was stopped before the end ({finish_reason})"))
@@ -58,7 +61,7 @@ def judge(
     found = stats.get("newsarchive/article_pages", 0) + sum(
         stats.get(f"newsarchive/articles/{kind}", 0) for kind in ("new", "changed", "unchanged")
     )
-    if not found and finish_reason == "finished":
+    if not found and finish_reason == "finished" and crawl_complete:
         fed = " although the site's feeds answered" if stats.get("newsarchive/feeds_ok") else ""
         reasons.append((NO_ARTICLES, f"no article found{fed}"))
     if not reasons:

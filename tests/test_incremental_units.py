@@ -50,3 +50,12 @@ def test_exit_outcomes():
     # WARC-only archiving: article pages were found even though no text was made.
     warc_only = {**empty, "newsarchive/article_pages": 4}
     assert judge(warc_only, 0.2).status == OK
+
+
+def test_no_article_is_judged_only_by_whoever_closes_the_crawl():
+    from newsarchive.outcome import NO_ARTICLES, OK, judge
+
+    stats = {"downloader/request_count": 3}
+    assert judge(stats, 0.2).status == NO_ARTICLES
+    # A worker of a shared crawl that others still run: their articles are not known yet.
+    assert judge(stats, 0.2, crawl_complete=False).status == OK
