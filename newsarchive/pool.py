@@ -49,13 +49,20 @@ def _exit_with(parent: int) -> None:
     os._exit(0)  # the crawl process is gone: nobody will ever read a result
 
 
+def executor(workers: int) -> ProcessPoolExecutor:
+    """Worker processes that leave signals to this process and end with it.
+
+    "spawn": forking a process that runs a reactor and threads is not safe.
+    """
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker, initargs=(os.getpid(),),
+    )
+
+
 class WorkerPool:
     def __init__(self, workers: int) -> None:
-        # "spawn": forking a process that runs a reactor and threads is not safe.
-        self._executor = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker, initargs=(os.getpid(),),
-        )
+        self._executor = executor(workers)
         self.workers = workers
         from twisted.internet import reactor
 

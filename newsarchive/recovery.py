@@ -179,11 +179,22 @@ def _spool_files_of(spool: Path, crawl_id: str) -> list[tuple[str, Path]]:
     return found
 
 
-def _warc_extent(store: Store, spool: Path, key: str, sizes: dict[str, int]) -> int:
+def _warc_extent(
+    store: Store, spool: Path, key: str, sizes: dict[str, int], crawl_id: str
+) -> float:
+    """How far a text record's WARC file is known to be whole.
+
+    A re-extraction's records cite the WARC files of the crawl it read: stored files of
+    a complete crawl, whole by construction, not files this crawl wrote.
+    """
     if key in sizes:
         return sizes[key]
     local = spool.joinpath(*key.split("/"))
-    return local.stat().st_size if local.exists() else -1
+    if local.exists():
+        return local.stat().st_size
+    if key and f"/{crawl_id}/" not in key and store.exists(key):
+        return float("inf")
+    return -1
 
 
 def recover_crawl(store: Store, spool: Path, journal: Path) -> Recovered:
@@ -229,7 +240,7 @@ def recover_crawl(store: Store, spool: Path, journal: Path) -> Recovered:
         kept = []
         for record in salvage_shard(path):
             warc = record.get("warc", {})
-            extent = _warc_extent(store, spool, warc.get("file", ""), sizes)
+            extent = _warc_extent(store, spool, warc.get("file", ""), sizes, crawl_id)
             if warc.get("offset", -1) >= 0 and warc["offset"] + warc.get("length", 0) <= extent:
                 kept.append(record)
             else:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gzip
 import logging
-import multiprocessing
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -28,6 +27,7 @@ from newsarchive import layout
 from newsarchive.classify import is_article
 from newsarchive.errors import NewsarchiveError, StorageError
 from newsarchive.extract import Discarded, ExtractOptions, decode_body, extract
+from newsarchive.pool import executor
 from newsarchive.records import Capture, build_record
 from newsarchive.session import CrawlSession
 from newsarchive.sites import Site, load_registry
@@ -297,8 +297,8 @@ def reextract(
                         outcome.candidates += 1
                         yield response
 
-    context = multiprocessing.get_context("spawn")  # same as the crawl's pool
-    with ProcessPoolExecutor(config.extract_workers, mp_context=context) as pool:
+    # The crawl's workers: a re-extraction killed or stopped takes them with it.
+    with executor(config.extract_workers) as pool:
         for response, future in _bounded(pool, candidates(), options, 4 * config.extract_workers):
             try:
                 result = future.result()

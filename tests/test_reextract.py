@@ -188,3 +188,37 @@ def test_each_capture_counts_once_after_two_reextracts(crawl: Crawl, archive: Pa
     assert "other captures of this URL" not in shown.stdout
     by_old_id = newsarchive("show", "--archive", str(archive), "--json", lines[0]["id"])
     assert json.loads(by_old_id.stdout)["crawl_id"] == newest
+
+
+KILL_AFTER = """
+import os, signal, sys
+from newsarchive.reextract import reextract
+seen = 0
+def progress(response):
+    global seen
+    seen += 1
+    if seen == 20:  # mid-run: pages extracted, the shard still open in the spool
+        os.kill(os.getpid(), signal.SIGKILL)
+reextract(sys.argv[1], workers=1, progress=progress)
+"""
+
+
+def test_a_killed_reextract_is_recovered_with_its_texts(crawl: Crawl, archive: Path) -> None:
+    """Recovery kept a text record only if its WARC record was in the same crawl, so a
+    killed (or SIGTERMed) re-extraction, whose texts cite the source crawl's WARC files,
+    came back as a "crashed, recovered" crawl with no file at all."""
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_AFTER, str(archive)], capture_output=True, timeout=120
+    )
+    assert killed.returncode == -9
+    (journal,) = archive.glob(".spool/journal/*.jsonl")
+    result = newsarchive("reextract", str(archive), "--crawl", crawl.manifest["crawl_id"],
+                         "--workers", "1")
+    assert result.returncode == 0, result.stderr[-2000:]
+    recovered = manifests(archive)[journal.stem]
+    assert recovered["crawl"]["finish_reason"] == "crashed, recovered"
+    texts = records(archive, recovered)
+    assert len(texts) >= 10 and recovered["crawl"]["recovered_text_dropped"] == 0
+    source_warcs = {f["key"] for f in crawl.manifest["files"] if f["kind"] == "warc"}
+    assert {t["warc"]["file"] for t in texts} <= source_warcs
+    assert newsarchive("verify", str(archive)).returncode == 0
