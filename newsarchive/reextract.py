@@ -15,6 +15,7 @@ every other 200 ``text/html`` response that :mod:`newsarchive.classify` calls an
 from __future__ import annotations
 
 import gzip
+import hashlib
 import logging
 import zlib
 from collections import Counter
@@ -202,6 +203,29 @@ def _source_manifests(store: Any, crawl_id: str | None) -> tuple[dict, dict]:
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
+def _check_sources(store: Any, origin: dict[str, Any]) -> None:
+    """Every WARC file to read matches its manifest, before anything is written.
+
+    A damaged file would otherwise end the run half-way (a flipped byte) or, cut short,
+    silently give fewer texts; either way leaving a partial re-extraction behind.
+    """
+    for entry in origin["files"]:
+        if entry["kind"] != "warc":
+            continue
+        digest = hashlib.sha256()
+        try:
+            with store.open(entry["key"]) as stream:
+                while chunk := stream.read(1 << 20):
+                    digest.update(chunk)
+        except OSError as e:
+            raise StorageError(f"cannot read {entry['key']}: {e}") from e
+        if digest.hexdigest() != entry["sha256"]:
+            raise StorageError(
+                f"{entry['key']} does not match its manifest sha256 (run `newsarchive "
+                "verify` on the archive); nothing re-extracted"
+            )
+
+
 def _is_candidate(response: Response, known: dict[str, dict], site: Site | None) -> bool:
     if response.location.record_id in known:
         return True
@@ -259,6 +283,7 @@ def reextract(
     settings.set("NEWSARCHIVE_EXTRACT_WORKERS", workers)
     config = Config.from_settings(settings)
     manifest, origin = _source_manifests(open_store(archive), crawl_id)
+    _check_sources(open_store(archive), origin)
     session = CrawlSession.open(config)  # checks the archive is writable, new crawl id
     store = session.store
     source_id = manifest["crawl_id"]

@@ -190,6 +190,32 @@ def test_each_capture_counts_once_after_two_reextracts(crawl: Crawl, archive: Pa
     assert json.loads(by_old_id.stdout)["crawl_id"] == newest
 
 
+def _damage(warc: Path, how: str) -> None:
+    data = warc.read_bytes()
+    if how == "truncated":
+        warc.write_bytes(data[: len(data) // 2])
+    else:  # one flipped byte in the middle of a gzip member
+        middle = len(data) // 2
+        warc.write_bytes(data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1:])
+
+
+@pytest.mark.parametrize("how", ["truncated", "flipped-byte"])
+def test_a_damaged_warc_is_one_line_and_nothing_is_written(archive: Path, how: str) -> None:
+    """A damaged source WARC gave a traceback (flipped byte) or an exit 0 with the texts
+    after the damage silently missing (cut short); either way a journal was left that the
+    next run "recovered" as a crawl with no files."""
+    (warc,) = archive.glob("warc/*/*.warc.gz")
+    _damage(warc, how)
+    before = sorted(p.name for p in (archive / "crawls").iterdir())
+    result = newsarchive("reextract", str(archive), "--workers", "1")
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert warc.name in result.stderr and "newsarchive verify" in result.stderr
+    assert sorted(p.name for p in (archive / "crawls").iterdir()) == before
+    assert not list(archive.glob(".spool/journal/*"))
+    assert not list(archive.glob("text/**/*.jsonl.gz"))[1:]  # only the crawl's own shard
+
+
 KILL_AFTER = """
 import os, signal, sys
 from newsarchive.reextract import reextract
