@@ -283,11 +283,12 @@ def reextract(
     settings.set("NEWSARCHIVE_EXTRACT_WORKERS", workers)
     config = Config.from_settings(settings)
     manifest, origin = _source_manifests(open_store(archive), crawl_id)
+    # Everything read before the session opens: a damaged file then leaves nothing behind.
+    known = {r["warc"]["record_id"]: r for r in text_records(open_store(archive), manifest)}
     _check_sources(open_store(archive), origin)
     session = CrawlSession.open(config)  # checks the archive is writable, new crawl id
     store = session.store
     source_id = manifest["crawl_id"]
-    known = {r["warc"]["record_id"]: r for r in text_records(store, manifest)}
     site = manifest.get("crawl", {}).get("site") or origin.get("crawl", {}).get("site")
     entry = _site_entry(config.sites_file, site)
     options = options or ExtractOptions(min_words=config.min_words)

@@ -65,11 +65,23 @@ def damaged_crawls(store: Store) -> list[DamagedManifest]:
 
 
 def text_records(store: Store, manifest: dict[str, Any]) -> Any:
+    """The crawl's text records; a shard that is missing or damaged is a StorageError
+    naming it (one line for every command that reads shards, never a traceback)."""
     for entry in manifest["files"]:
-        if entry["kind"] == "text":
+        if entry["kind"] != "text":
+            continue
+        try:
             with store.open(entry["key"]) as raw, gzip.open(raw, "rt", encoding="utf-8") as f:
-                for line in f:
-                    yield json.loads(line)
+                records = [json.loads(line) for line in f]
+        except StorageError:
+            raise
+        except (OSError, EOFError, zlib.error, ValueError) as e:
+            reason = getattr(e, "strerror", None) or f"{type(e).__name__}: {str(e)[:120]}"
+            raise StorageError(
+                f"text shard {entry['key']} cannot be read ({reason}); run `newsarchive "
+                "verify` on the archive"
+            ) from None
+        yield from records
 
 
 def _languages(store: Store, manifest: dict[str, Any]) -> tuple[Counter[str], list[str]]:

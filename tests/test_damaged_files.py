@@ -251,3 +251,34 @@ def test_summary_names_a_damaged_text_shard_instead_of_aborting(crawl, tmp_path,
     assert "Aborted" not in result.output and result.exception is None
     (line,) = [x for x in result.stdout.splitlines() if "damaged text shard" in x]
     assert shard in line and "newsarchive verify" in line
+
+
+@pytest.mark.parametrize("damage", ["missing", "cut-short", "not-gzip", "not-json"])
+@pytest.mark.parametrize("command", ["wacz", "reextract"])
+def test_a_missing_or_damaged_text_shard_is_one_line_for_wacz_and_reextract(
+    crawl, tmp_path, damage, command
+):
+    """Both read the crawl's text shards and raised FileNotFoundError, EOFError,
+    BadGzipFile or JSONDecodeError as a traceback (exit 1)."""
+    archive = tmp_path / "archive"
+    shutil.copytree(crawl.archive, archive, ignore=shutil.ignore_patterns(".spool"))
+    (shard,) = [f["key"] for f in crawl.manifest["files"] if f["kind"] == "text"]
+    path = archive / shard
+    data = path.read_bytes()
+    if damage == "missing":
+        path.unlink()
+    else:
+        path.write_bytes({"cut-short": data[: len(data) // 3], "not-gzip": b"not gzip",
+                          "not-json": gzip.compress(b"{\"id\": 1}\nnot json\n")}[damage])
+    crawl_id = crawl.manifest["crawl_id"]
+    args = {"wacz": ["wacz", "--archive", str(archive), "-o", str(tmp_path / "c.wacz"),
+                     crawl_id],
+            "reextract": ["reextract", str(archive), "--crawl", crawl_id, "--workers", "1"]}
+    result = CliRunner().invoke(main, args[command])
+    assert result.exit_code == 2, result.output
+    assert not isinstance(result.exception, (OSError, EOFError, ValueError))
+    (line,) = result.output.splitlines()
+    assert line.startswith("newsarchive: error:") and shard in line
+    assert sorted(p.stem for p in (archive / "crawls").iterdir()) == [crawl_id]
+    assert not (tmp_path / "c.wacz").exists()
+    assert not list(archive.glob(".spool/journal/*"))
