@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from newsarchive import layout
 from newsarchive.errors import ConfigError
 from newsarchive.storage.s3 import S3Options
 
@@ -162,7 +163,7 @@ class Config:
                 )
             return value
 
-        if crawl_id and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", crawl_id):
+        if crawl_id and not layout.is_crawl_id(crawl_id):
             raise ConfigError(
                 "NEWSARCHIVE_CRAWL_ID must be letters, digits, '-', '_' or '.', "
                 f"got {crawl_id!r}"

@@ -13,6 +13,14 @@ from datetime import UTC, datetime
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+CRAWL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+def is_crawl_id(name: str) -> bool:
+    """Whether a name can be a crawl id: spool entries named otherwise are not a crawl's."""
+    return CRAWL_ID.fullmatch(name) is not None
+
+
 def new_crawl_id(now: datetime | None = None) -> str:
     """A sortable, unique crawl id: UTC start time plus a random suffix."""
     now = now or datetime.now(UTC)

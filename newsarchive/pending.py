@@ -30,7 +30,17 @@ class PendingReport:
 
 
 def pending_manifests(spool: Path) -> list[Path]:
-    return sorted((spool / "crawls").glob("*.json")) if (spool / "crawls").is_dir() else []
+    """Files named ``<crawl-id>.json``: another name (a folder, a copy made by hand) is
+    no crawl's and is left alone, so it cannot stop every later crawl."""
+    if not (spool / "crawls").is_dir():
+        return []
+    found = []
+    for path in sorted((spool / "crawls").glob("*.json")):
+        if path.is_file() and layout.is_crawl_id(path.stem):
+            found.append(path)
+        else:
+            logger.warning("spool: %s is not a crawl's manifest; left alone", path)
+    return found
 
 
 def _set_aside(spool: Path, manifest: Path, crawl_id: str, why: str) -> None:

@@ -355,6 +355,16 @@ def crashed_journals(spool: Path) -> list[Path]:
         return []
     return [
         p for p in sorted(folder.glob("*.jsonl"))
-        if not (spool / "crawls" / f"{p.stem}.json").exists() and not is_alive(p)
+        if _is_journal(p)
+        and not (spool / "crawls" / f"{p.stem}.json").exists() and not is_alive(p)
     ]
+
+
+def _is_journal(path: Path) -> bool:
+    """A file named after a crawl id; anything else (a folder, a copy made by hand)
+    is left alone, so it cannot stop every later crawl."""
+    if path.is_file() and layout.is_crawl_id(path.stem):
+        return True
+    logger.warning("spool: %s is not a crawl's journal; left alone", path)
+    return False
 

@@ -282,3 +282,30 @@ def test_a_missing_or_damaged_text_shard_is_one_line_for_wacz_and_reextract(
     assert sorted(p.stem for p in (archive / "crawls").iterdir()) == [crawl_id]
     assert not (tmp_path / "c.wacz").exists()
     assert not list(archive.glob(".spool/journal/*"))
+
+
+def test_stray_entries_in_the_spool_do_not_stop_later_crawls(crawl, sample_site, tmp_path):
+    """A folder named like a journal gave every later crawl an IsADirectoryError
+    traceback (exit 1); a file `journal/bad name.jsonl` or `crawls/bad name.json` (a
+    copy made by hand, an editor's backup) exit 3 before any request, "refusing unsafe
+    archive key". Only entries named like a crawl id are a crawl's; others stay as
+    they are."""
+    archive = tmp_path / "archive"
+    shutil.copytree(crawl.archive, archive, ignore=shutil.ignore_patterns(".spool"))
+    spool = tmp_path / "spool"
+    strays = [spool / "journal" / "bad name.jsonl", spool / "crawls" / "bad name.json",
+              spool / "journal" / "-x.jsonl"]
+    folders = [spool / "journal" / "folder.jsonl", spool / "crawls" / "folder.json"]
+    for folder in folders:
+        folder.mkdir(parents=True)
+    for stray in strays:
+        stray.write_bytes((archive / "crawls" / f"{crawl.manifest['crawl_id']}.json")
+                          .read_bytes())
+    later = scrapy_crawl(
+        "-a", f"url={sample_site.base_url}/", "-s", f"NEWSARCHIVE_ARCHIVE={archive}",
+        "-s", f"NEWSARCHIVE_SPOOL={spool}", "-s", "NEWSARCHIVE_EXTRACT_WORKERS=1",
+    )
+    assert later.returncode == 0, later.stderr[-3000:]
+    assert "Traceback" not in later.stderr
+    assert len(list((archive / "crawls").glob("*.json"))) == 2
+    assert all(p.exists() for p in strays + folders)
