@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 
 class NewsarchiveError(Exception):
     """Base class: the message is complete and shown to the user as it is."""
@@ -13,3 +17,18 @@ class ConfigError(NewsarchiveError):
 
 class StorageError(NewsarchiveError):
     """The archive cannot be read or written."""
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn the system refusing a write under ``path`` (a full disk, a read-only or
+    vanished folder) into one line naming it: a command's output is not a bug."""
+    try:
+        yield
+    except (BrokenPipeError, NewsarchiveError):
+        raise
+    except OSError as e:
+        detail = e.strerror or str(e)
+        if e.filename:
+            detail = f"{e.filename}: {detail}"
+        raise StorageError(f"cannot write {path}: {detail}") from None

@@ -104,9 +104,13 @@ def command(
     )
     if progress is None:
         progress = sys.stderr.isatty()
+
+    from newsarchive.errors import writing
+
     source = Archive(archive, workers=workers, all_extractions=all_extractions)
     try:
-        result = export(source, Path(out), options, overwrite=overwrite, progress=progress)
+        with writing(Path(out)):
+            result = export(source, Path(out), options, overwrite=overwrite, progress=progress)
     finally:
         warn_damaged(source)
     click.echo(result.summary())

@@ -23,10 +23,13 @@ def command(archive: str, output: Path | None, crawl_id: str) -> None:
     Holds the crawl's WARC files, a CDXJ index, pages/pages.jsonl listing its
     articles (url, title, fetch time) and datapackage.json with every file's sha256.
     """
+    from newsarchive.errors import writing
     from newsarchive.storage import open_store
     from newsarchive.wacz import build_wacz
 
-    result = build_wacz(open_store(archive), crawl_id, output or Path(f"{crawl_id}.wacz"))
+    output = output or Path(f"{crawl_id}.wacz")
+    with writing(output):
+        result = build_wacz(open_store(archive), crawl_id, output)
     click.echo(
         f"{result.path}: crawl {result.crawl_id}, {result.warcs} WARC file(s), "
         f"{result.pages} page(s), {result.size} bytes"

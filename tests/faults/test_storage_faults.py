@@ -232,3 +232,26 @@ def test_two_crawls_with_one_crawl_id(tmp_path, sample_site):
     assert first.returncode == 0, stderr[-3000:]
     (manifest,) = scenario.check()
     assert manifest["crawl_id"] == "nightly-1"
+
+
+@pytest.mark.parametrize("command", ["export-jsonl", "export-csv", "export-parquet", "wacz"])
+def test_a_full_disk_under_export_and_wacz_is_one_line(tmpfs, crawl, command):
+    """ENOSPC while writing the output was a traceback (exit 1) for every format."""
+    fs = tmpfs("out-fs", "40k")
+    out = fs.path / "out"
+    if command == "wacz":
+        args = ["wacz", "--archive", str(crawl.archive), "-o", str(fs.path / "c.wacz"),
+                crawl.manifest["crawl_id"]]
+    else:
+        args = ["export", str(crawl.archive), "-o", str(out), "--format",
+                command.removeprefix("export-")]
+    result = subprocess.run([sys.executable, "-m", "newsarchive.cli", *args], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("newsarchive: error:") and "No space left on device" in line
+    assert str(fs.path) in line  # names what could not be written
+    assert not (fs.path / "c.wacz").exists()
+    assert not list(fs.path.glob("newsarchive-wacz-*"))
+    if command != "wacz":  # the export stays marked unfinished: a rerun starts it again
+        assert '"complete"' not in (out / ".export-state.json").read_text()
