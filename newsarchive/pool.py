@@ -3,7 +3,7 @@
 trafilatura and langdetect are pure-Python CPU work; in the reactor's process they
 would stall every download, so they run in worker processes instead.
 
-The workers live and die with the crawl process. They ignore SIGINT and SIGTERM (a
+The workers live and die with the crawl process. They ignore SIGINT, SIGTERM and SIGHUP (a
 Ctrl-C or CI's `timeout` reaches the whole process group; the crawl decides how to
 stop, and finishes the extractions it waits for), and they exit when the crawl
 process is gone however it went: a worker orphaned by `kill -9` or a forced stop
@@ -36,7 +36,7 @@ def _warm_up() -> None:
 
 def _start_worker(parent: int) -> None:
     """Runs first in each worker process: signals are the parent's to handle."""
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_IGN)
     threading.Thread(
         target=_exit_with, args=(parent,), name="newsarchive-parent-watch", daemon=True
@@ -49,11 +49,26 @@ def _exit_with(parent: int) -> None:
     os._exit(0)  # the crawl process is gone: nobody will ever read a result
 
 
+def _start_resource_tracker() -> None:
+    """multiprocessing's helper process ignores SIGINT and SIGTERM but not SIGHUP: a
+    closed terminal killed it, and its replacement printed a KeyError traceback for
+    every semaphore the old one knew. Started with SIGHUP blocked (a mask survives
+    exec), it never sees one."""
+    from multiprocessing import resource_tracker
+
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def executor(workers: int) -> ProcessPoolExecutor:
     """Worker processes that leave signals to this process and end with it.
 
     "spawn": forking a process that runs a reactor and threads is not safe.
     """
+    _start_resource_tracker()
     return ProcessPoolExecutor(
         max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker, initargs=(os.getpid(),),

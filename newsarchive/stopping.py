@@ -1,4 +1,4 @@
-"""Stopping a crawl on SIGTERM or SIGINT within a bounded time, however many arrive.
+"""Stopping a crawl on SIGTERM, SIGINT or SIGHUP within a bounded time, however many arrive.
 
 Scrapy stops gracefully on the first signal, forces the reactor down on the second,
 then ignores every further one. A thread that does not end after that (a writer
@@ -35,7 +35,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 60.0
 FORCED_GRACE = 10.0  # after the second signal: the reactor is down, threads may finish
-SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# SIGHUP too: a closed terminal or a dropped ssh session is a stop, not a crash that
+# leaves the crawl's captures invisible until some later run recovers them.
+SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 def stop_timeout(settings: Any) -> float:
@@ -74,7 +76,8 @@ class Stopper:
         """Take the signals over, as early as possible; Scrapy's must stay off."""
         self._watchdog.start()  # now: starting a thread in a handler could deadlock
         for signum in SIGNALS:
-            signal.signal(signum, self.handle)
+            if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup` keeps its meaning
+                signal.signal(signum, self.handle)
 
     def attach(self, process: Any) -> None:
         """The crawl to stop from now on (before: a signal ends the process at once)."""
