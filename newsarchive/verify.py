@@ -11,8 +11,10 @@ manifest lists are reported as orphans (left by a crash, or by a crawl still run
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
+import io
 import json
 import logging
 from dataclasses import dataclass, field
@@ -230,31 +232,48 @@ def _check_warc(reader: _HashingReader, check: FileCheck) -> tuple[list[_Record]
     records: list[_Record] = []
     failed = 0
     iterator = ArchiveIterator(reader, check_digests=True)
+    # warcio reports a damaged gzip member only by printing the zlib error to stderr
+    # and skipping to the next member: caught here, it marks the file damaged.
+    warcio_said = io.StringIO()
     try:
-        for record in iterator:
-            stream = record.raw_stream
-            while stream.read(_BLOCK):
-                pass
-            url = record.rec_headers.get_header("WARC-Target-URI")
-            offset = iterator.get_record_offset()
-            if record.digest_checker.passed is False:
-                failed += 1
-                problems = "; ".join(str(p) for p in record.digest_checker.problems)
-                check.problems.append(
-                    f"record at offset {offset} ({record.rec_type} {url or ''}): {problems}"
-                )
-            records.append(
-                _Record(offset, iterator.get_record_length(), record.rec_type, url)
-            )
+        with contextlib.redirect_stderr(warcio_said):
+            for record in iterator:
+                _read_record(record, iterator, check, records)
+                failed += record.digest_checker.passed is False
     except Exception as e:  # damaged gzip or WARC framing: the rest cannot be read
         check.problems.append(f"unreadable after {len(records)} records: {_short(e)}")
         complete = False
     else:
         complete = True
+    said = [line for line in warcio_said.getvalue().splitlines() if line.strip()]
+    if said:
+        check.problems.append(
+            f"damaged gzip data after {len(records)} readable records: {said[0]}"
+            + (f" ({len(said)} times)" if len(said) > 1 else "")
+        )
+        complete = False
     check.detail = f"{len(records)} records" + (
-        f", {failed} failed digest checks" if failed else ", digests pass"
+        f", {failed} failed digest checks" if failed
+        else ", digests pass" if complete else ", damaged"
     )
     return records, complete
+
+
+def _read_record(
+    record: Any, iterator: ArchiveIterator, check: FileCheck, records: list[_Record]
+) -> None:
+    """Read one record to its end (so its digests are checked) and note where it is."""
+    stream = record.raw_stream
+    while stream.read(_BLOCK):
+        pass
+    url = record.rec_headers.get_header("WARC-Target-URI")
+    offset = iterator.get_record_offset()
+    if record.digest_checker.passed is False:
+        problems = "; ".join(str(p) for p in record.digest_checker.problems)
+        check.problems.append(
+            f"record at offset {offset} ({record.rec_type} {url or ''}): {problems}"
+        )
+    records.append(_Record(offset, iterator.get_record_length(), record.rec_type, url))
 
 
 def _check_cdxj(

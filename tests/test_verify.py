@@ -145,3 +145,27 @@ def test_a_path_that_is_no_archive_is_an_error_not_all_good(tmp_path):
     assert other.exit_code == 2 and "is not a newsarchive archive" in other.output
     for result in (missing, other):
         assert "all good" not in result.output and result.output.count("\n") == 1
+
+
+def test_damaged_gzip_data_is_one_problem_not_stray_lines_and_a_false_index_report(
+    crawl, copy
+):
+    """warcio prints a damaged gzip member's zlib error to stderr (once per read), skips
+    to the next member and goes on: verify said "digests pass", left the error lines on
+    stderr and reported every index line past the damage (26 problems for one byte)."""
+    key = key_of(crawl, "warc")
+    path = copy / key
+    index = (copy / key_of(crawl, "cdxj")).read_text().splitlines()
+    record = json.loads(index[len(index) // 2].split(" ", 2)[2])
+    data = bytearray(path.read_bytes())
+    data[int(record["offset"]) + int(record["length"]) // 2] ^= 0xFF  # inside its deflate data
+    path.write_bytes(bytes(data))
+    result = run(str(copy))
+    assert result.exit_code == 1, result.output
+    assert "Error -3" not in result.stderr
+    (line,) = [x for x in result.output.splitlines() if f"FAIL {key}" in x]
+    assert "digests pass" not in line, result.output
+    assert "damaged gzip data" in result.output
+    assert "where the WARC has no such record" not in result.output
+    problems = int(result.output.rstrip().rsplit(": ", 1)[1].split()[0])
+    assert problems <= 4, result.output
