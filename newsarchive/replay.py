@@ -22,11 +22,12 @@ import venv
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsarchive import cdxj, layout
 from newsarchive.errors import ConfigError, NewsarchiveError, StorageError
+from newsarchive.manifest import DamagedManifest
 from newsarchive.storage import Store
 from newsarchive.summary import crawl_ids, load_manifest, text_records
 
@@ -94,6 +95,7 @@ class Collection:
     name: str
     crawl_ids: list[str]
     warcs: int
+    skipped: list[str] = field(default_factory=list)  # damaged crawls left out, one line each
 
     @property
     def folder(self) -> Path:
@@ -103,7 +105,12 @@ class Collection:
 def prepare_collection(
     store: Store, root: Path, crawls: list[str] | None = None, name: str = COLLECTION
 ) -> Collection:
-    """Lay out a pywb collection of some crawls (default: every complete crawl)."""
+    """Lay out a pywb collection of some crawls (default: every complete crawl).
+
+    Without ``crawls``, a crawl whose manifest is damaged is left out (named in
+    ``skipped``), not a refusal of the whole archive; a listed index that is missing or
+    unreadable is rebuilt from its WARC, as for crawls from before indexes existed.
+    """
     ids = crawls or crawl_ids(store)
     if not ids:
         raise StorageError(f"no complete crawl in {store.uri} (no manifest under crawls/)")
@@ -115,8 +122,17 @@ def prepare_collection(
     indexes.mkdir()
     local_root = getattr(store, "root", None)  # a folder store: link, don't copy
     warcs = 0
+    kept: list[str] = []
+    skipped: list[str] = []
     for crawl_id in ids:
-        manifest = load_manifest(store, crawl_id)
+        try:
+            manifest = load_manifest(store, crawl_id)
+        except DamagedManifest as e:
+            if crawls:
+                raise
+            skipped.append(str(e))
+            continue
+        kept.append(crawl_id)
         keys = {e["key"] for e in manifest["files"]}
         for entry in manifest["files"]:
             if entry["kind"] != "warc":
@@ -128,17 +144,23 @@ def prepare_collection(
             else:
                 _download(store, key, path)
             index = indexes / cdxj.index_key(path.name)
-            if cdxj.index_key(key) in keys:
+            try:
                 index.write_bytes(store.read_bytes(cdxj.index_key(key)))
-            else:  # a crawl from before indexes were written at crawl time
+            except (OSError, StorageError):
+                if cdxj.index_key(key) in keys:
+                    logger.warning("%s cannot be read: rebuilt from its WARC",
+                                   cdxj.index_key(key))
+                # else: a crawl from before indexes were written at crawl time
                 index.write_text(cdxj.index_warc(path, path.name), encoding="utf-8")
             warcs += 1
+    if not kept:
+        raise StorageError(f"no readable manifest in {store.uri}: {skipped[0]}")
     # pywb reads ./config.yaml from its directory and says "[Errno 2]" when there is none.
     config = root / "config.yaml"
     if not config.exists():
         config.write_text("# written by newsarchive replay\ncollections_root: collections\n",
                           encoding="utf-8")
-    return Collection(root, name, ids, warcs)
+    return Collection(root, name, kept, warcs, skipped)
 
 
 def article_urls(store: Store, crawls: list[str], limit: int = 3) -> list[tuple[str, str]]:

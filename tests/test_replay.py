@@ -205,3 +205,26 @@ def test_replay_says_what_to_open_and_stops_quietly_on_ctrl_c(crawl, pywb_venv, 
     assert "Traceback" not in output and "KeyboardInterrupt" not in output
     assert "config.yaml" not in output
     assert f"http://127.0.0.1:{port}/{replay.COLLECTION}/" in output
+
+
+def test_a_damaged_crawl_costs_the_replay_only_that_crawl(crawl, tmp_path):
+    """Replaying a whole archive loaded every manifest and read every listed index: one
+    damaged manifest refused the whole archive, one deleted index was a
+    FileNotFoundError traceback. An index is derived data: rebuilt from its WARC."""
+    import shutil
+
+    archive = tmp_path / "archive"
+    shutil.copytree(crawl.archive, archive, ignore=shutil.ignore_patterns(".*"))
+    crawl_id = crawl.manifest["crawl_id"]
+    (index,) = [e["key"] for e in crawl.manifest["files"] if e["kind"] == "cdxj"]
+    listed = (archive / index).read_text()
+    (archive / index).unlink()
+    damaged = "29991231T000000Z-dead00"
+    (archive / "crawls" / f"{damaged}.json").write_text("[]")
+    collection = replay.prepare_collection(open_store(str(archive)), tmp_path / "pywb")
+    assert collection.crawl_ids == [crawl_id] and collection.warcs == 1
+    assert collection.skipped == [f"crawl {damaged}: manifest is damaged (not a JSON object)"]
+    (rebuilt,) = (collection.folder / "indexes").iterdir()
+    assert rebuilt.read_text() == listed
+    with pytest.raises(replay.StorageError, match="manifest is damaged"):  # asked by name
+        replay.prepare_collection(open_store(str(archive)), tmp_path / "pywb", [damaged])

@@ -41,6 +41,8 @@ def command(
     collection = replay.prepare_collection(
         store, workdir or replay.default_root(store), list(crawl_ids) or None
     )
+    for line in collection.skipped:
+        click.echo(f"newsarchive: warning: {line}; left out", err=True)
     click.echo("preparing pywb (the first run installs it, which takes a while)…", err=True)
     venv = replay.ensure_pywb(env)
     replay.check_port(bind, port)
