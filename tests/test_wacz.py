@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import signal
 import subprocess
 import sys
 import zipfile
@@ -97,3 +98,32 @@ def test_package_from_a_folder_or_a_bucket(archive_crawl, tmp_path):
     )
     assert result.pages == archive_crawl.manifest["counts"]["articles"]
     assert result.warcs == len(archive_crawl.keys("warc"))
+
+
+SIGNAL_WHILE_PACKING = """
+import os, signal, sys, time
+import newsarchive.wacz
+def packing(args):  # the WARC files are copied into the work folder by now
+    os.kill(os.getpid(), getattr(signal, sys.argv[1]))
+    time.sleep(30)
+newsarchive.wacz._run_py_wacz = packing
+from newsarchive.cli import main
+main(sys.argv[2:])
+"""
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_a_signal_while_packing_leaves_no_work_folder(crawl, tmp_path, signame):
+    """SIGTERM (CI's `timeout`) or SIGHUP ended wacz where it stood: its work folder,
+    with copies of every WARC file, stayed beside the output for good."""
+    out = tmp_path / "out"
+    out.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-c", SIGNAL_WHILE_PACKING, signame, "wacz", "--archive",
+         str(crawl.archive), "-o", str(out / "c.wacz"), crawl.manifest["crawl_id"]],
+        capture_output=True, text=True, timeout=120,
+    )
+    signum = getattr(signal, signame)
+    assert result.returncode == 128 + signum, result.stderr[-2000:]
+    assert result.stderr == f"newsarchive: stopped by {signame}\n"
+    assert list(out.iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import zlib
 from typing import NoReturn
@@ -12,11 +13,32 @@ from newsarchive import __version__
 from newsarchive.errors import NewsarchiveError
 
 
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP, raised where the command is, like Ctrl-C's KeyboardInterrupt."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise Stopped(signum)
+
+
 class _Group(click.Group):
     """One error boundary for every command: what a person can act on is one line and
-    exit 2, never a traceback; Ctrl-C ends quietly with 130, as shells expect."""
+    exit 2, never a traceback; Ctrl-C ends quietly with 130, as shells expect.
+
+    SIGTERM (CI's `timeout`) and SIGHUP ended a command where it stood, skipping every
+    `finally` and `with`: wacz left its work folder beside the output. They now unwind
+    like Ctrl-C, so temporary files go, and end the command with one line and the
+    usual 128 + signal status. (`scrapy crawl` has its own stop: newsarchive.stopping.)
+    """
 
     def invoke(self, ctx: click.Context) -> object:
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                signal.signal(signum, _stop)
         try:
             return super().invoke(ctx)
         except NewsarchiveError as e:
@@ -24,6 +46,9 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("newsarchive: interrupted", err=True)
             sys.exit(130)
+        except Stopped as e:
+            click.echo(f"newsarchive: stopped by {signal.Signals(e.signum).name}", err=True)
+            sys.exit(128 + e.signum)
         except OSError as e:  # a busy port, an unwritable output, a full disk
             where = f": {e.filename}" if e.filename else ""
             _fail(f"{e.strerror or e}{where}")
