@@ -309,3 +309,30 @@ def test_stray_entries_in_the_spool_do_not_stop_later_crawls(crawl, sample_site,
     assert "Traceback" not in later.stderr
     assert len(list((archive / "crawls").glob("*.json"))) == 2
     assert all(p.exists() for p in strays + folders)
+
+
+def test_show_finds_an_article_past_another_crawls_damaged_shard(crawl, tmp_path):
+    """show searched every shard and refused at the first damaged one: one bad shard of
+    an old crawl made every article of the archive unshowable."""
+    archive = tmp_path / "archive"
+    shutil.copytree(crawl.archive, archive, ignore=shutil.ignore_patterns(".spool"))
+    (shard,) = [f["key"] for f in crawl.manifest["files"] if f["kind"] == "text"]
+    good = json.loads(gzip.decompress((archive / shard).read_bytes()).splitlines()[0])
+    # A second crawl holding that shard's records; then the first crawl's shard is cut.
+    other = "29991231T000000Z-0ther0"
+    copy = shard.replace(crawl.manifest["crawl_id"], other)
+    shutil.copy(archive / shard, archive / copy)
+    doc = json.loads((archive / "crawls" / f"{crawl.manifest['crawl_id']}.json").read_text())
+    doc["crawl_id"] = other
+    doc["files"] = [dict(f, key=copy) for f in doc["files"] if f["kind"] == "text"]
+    (archive / "crawls" / f"{other}.json").write_text(json.dumps(doc))
+    (archive / shard).write_bytes(b"cut")
+    result = CliRunner().invoke(main, ["show", "--archive", str(archive), "--json",
+                                       good["id"]])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["id"] == good["id"]
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("newsarchive: warning:") and shard in line
+    missing = CliRunner().invoke(main, ["show", "--archive", str(archive), "00000000"])
+    assert missing.exit_code == 2
+    assert "no article '00000000'" in missing.stderr and shard in missing.stderr

@@ -29,12 +29,16 @@ def command(ident: str, archive: str, raw: bool, decode: bool, as_json: bool) ->
     from newsarchive.errors import ConfigError
 
     source = Archive(archive)
-    matches = find(source, ident)
+    damaged: list[str] = []
+    matches = find(source, ident, damaged)
     if not matches:
         hint = ""
         if "://" not in ident and ("/" in ident or "." in ident):
             hint = f" (a URL needs its scheme: https://{ident})"
-        raise ConfigError(f"no article {ident!r} in {source.uri}{hint}")
+        unread = f" (unreadable, so not searched: {'; '.join(damaged)})" if damaged else ""
+        raise ConfigError(f"no article {ident!r} in {source.uri}{hint}{unread}")
+    for problem in damaged:
+        click.echo(f"newsarchive: warning: not searched: {problem}", err=True)
     ids = {m["id"] for m in matches}
     if "://" not in ident and len(ids) > 1:
         raise ConfigError(

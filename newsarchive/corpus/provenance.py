@@ -19,8 +19,14 @@ from newsarchive.errors import ConfigError, StorageError
 from newsarchive.warc import http_head
 
 
-def find(archive: Archive, ident: str) -> list[dict[str, Any]]:
-    """Records whose id (or id prefix of 8+ characters), url or canonical_url match."""
+def find(
+    archive: Archive, ident: str, damaged: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Records whose id (or id prefix of 8+ characters), url or canonical_url match.
+
+    A shard that cannot be read is skipped and named in ``damaged``: one bad shard of
+    an old crawl must not hide every other article of the archive.
+    """
     ident = ident.strip()
     if not ident:
         raise ConfigError("give an article id or URL")
@@ -32,13 +38,21 @@ def find(archive: Archive, ident: str) -> list[dict[str, Any]]:
         # An id names one extraction, superseded or not: look in every one.
         archive = type(archive)(archive.store, archive.workers, all_extractions=True)
     matches = []
-    for record in archive.records():
-        if by_url:
-            hit = ident in (record.get("url"), record.get("canonical_url"))
-        else:
-            hit = str(record.get("id", "")).lower().startswith(wanted)
-        if hit:
-            matches.append(record)
+    for shard in archive.shards():
+        try:
+            records = list(archive.records(shards=[shard]))
+        except (StorageError, OSError, EOFError, zlib.error) as e:
+            if damaged is None:
+                raise
+            damaged.append(str(e) if isinstance(e, StorageError) else f"{shard.key}: {e}")
+            continue
+        for record in records:
+            if by_url:
+                hit = ident in (record.get("url"), record.get("canonical_url"))
+            else:
+                hit = str(record.get("id", "")).lower().startswith(wanted)
+            if hit:
+                matches.append(record)
     return sorted(matches, key=lambda r: r.get("fetched_at") or "")
 
 
