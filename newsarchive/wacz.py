@@ -52,7 +52,14 @@ def page_list(store: Store, manifest: dict[str, Any]) -> list[dict[str, str]]:
     for entry in manifest["files"]:
         if entry["kind"] != "cdxj":
             continue
-        for line in cdxj.parse_index(store.read_bytes(entry["key"]).decode("utf-8")):
+        try:
+            index = cdxj.parse_index(store.read_bytes(entry["key"]).decode("utf-8"))
+        except (OSError, ValueError) as e:  # listed but deleted, cut short or garbled
+            reason = getattr(e, "strerror", None) or str(e)[:200]
+            raise StorageError(
+                f"cannot read {entry['key']}: {reason} (run `newsarchive verify`)"
+            ) from None
+        for line in index:
             if line.fields.get("mime") == "text/html" and line.fields.get("status") == "200":
                 ts = line.timestamp
                 iso = f"{ts[:4]}-{ts[4:6]}-{ts[6:8]}T{ts[8:10]}:{ts[10:12]}:{ts[12:14]}Z"

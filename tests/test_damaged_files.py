@@ -336,3 +336,22 @@ def test_show_finds_an_article_past_another_crawls_damaged_shard(crawl, tmp_path
     missing = CliRunner().invoke(main, ["show", "--archive", str(archive), "00000000"])
     assert missing.exit_code == 2
     assert "no article '00000000'" in missing.stderr and shard in missing.stderr
+
+
+def test_wacz_of_a_crawl_without_texts_whose_index_is_gone_is_one_line(crawl, tmp_path):
+    """Its page list comes from the CDXJ index: a deleted index was a traceback."""
+    archive = tmp_path / "archive"
+    shutil.copytree(crawl.archive, archive, ignore=shutil.ignore_patterns(".spool"))
+    crawl_id = crawl.manifest["crawl_id"]
+    path = archive / "crawls" / f"{crawl_id}.json"
+    doc = json.loads(path.read_text())
+    doc["files"] = [f for f in doc["files"] if f["kind"] != "text"]
+    path.write_text(json.dumps(doc))
+    (index,) = [f["key"] for f in doc["files"] if f["kind"] == "cdxj"]
+    (archive / index).unlink()
+    result = CliRunner().invoke(main, ["wacz", "--archive", str(archive), "-o",
+                                       str(tmp_path / "c.wacz"), crawl_id])
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.splitlines()
+    assert line.startswith("newsarchive: error: cannot read") and index in line
+    assert list(tmp_path.glob("*wacz*")) == []
