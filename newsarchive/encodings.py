@@ -12,6 +12,8 @@ decompression bomb in the archive cannot take the reader's memory.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
+from typing import Any
 
 from newsarchive.errors import NewsarchiveError
 
@@ -50,20 +52,30 @@ def decode_body(body: bytes, content_encoding: str | None, max_size: int = MAX_S
     return body
 
 
-def _zlib(data: bytes, wbits: int, max_size: int) -> bytes:
+def _frames(
+    data: bytes, new_decoder: Callable[[], Any], max_size: int, what: str, chained: bool
+) -> bytes:
+    """Decode one stream (or, ``chained``, the members or frames that follow each other),
+    stopping past ``max_size`` bytes of output."""
     out = []
     size = 0
     while data:
-        d = zlib.decompressobj(wbits)
-        chunk = d.decompress(data, max_size + 1 - size)
+        decoder = new_decoder()
+        chunk = decoder.decompress(data, max_size + 1 - size)
         out.append(chunk)
         size += len(chunk)
         if size > max_size:
             break
-        if not d.eof:
-            raise DecodingError("the body ends before its compressed stream does")
-        data = d.unused_data if wbits & 16 else b""  # gzip: members may follow
+        if not decoder.eof:
+            raise DecodingError(f"the body ends before its {what} does")
+        data = decoder.unused_data if chained else b""
     return b"".join(out)
+
+
+def _zlib(data: bytes, wbits: int, max_size: int) -> bytes:
+    # gzip (wbits & 16): members may follow each other
+    return _frames(data, lambda: zlib.decompressobj(wbits), max_size, "compressed stream",
+                   chained=bool(wbits & 16))
 
 
 def _gzip(data: bytes, max_size: int) -> bytes:
@@ -92,19 +104,7 @@ def _zstd(data: bytes, max_size: int) -> bytes:
         from compression import zstd  # Python 3.14+
     except ImportError:
         from backports import zstd
-    out = []
-    size = 0
-    while data:
-        decoder = zstd.ZstdDecompressor()
-        chunk = decoder.decompress(data, max_size + 1 - size)
-        out.append(chunk)
-        size += len(chunk)
-        if size > max_size:
-            break
-        if not decoder.eof:
-            raise DecodingError("the body ends before its zstd frame does")
-        data = decoder.unused_data  # frames may follow each other
-    return b"".join(out)
+    return _frames(data, zstd.ZstdDecompressor, max_size, "zstd frame", chained=True)
 
 
 _DECODERS = {
