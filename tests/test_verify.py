@@ -165,7 +165,9 @@ def test_damaged_gzip_data_is_one_problem_not_stray_lines_and_a_false_index_repo
     assert "Error -3" not in result.stderr
     (line,) = [x for x in result.output.splitlines() if f"FAIL {key}" in x]
     assert "digests pass" not in line, result.output
-    assert "damaged gzip data" in result.output
+    # zlib may stop at the bad member ("damaged gzip data") or warcio may read garbage
+    # as the next record ("unreadable after N records"): either way, one damaged file.
+    assert "damaged" in line, result.output
     assert "where the WARC has no such record" not in result.output
     problems = int(result.output.rstrip().rsplit(": ", 1)[1].split()[0])
     assert problems <= 4, result.output
