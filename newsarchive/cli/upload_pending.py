@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -18,8 +19,11 @@ def command(archive: str, spool: Path | None) -> None:
 
     A crawl whose storage failed (endpoint down, credentials expired) keeps its files
     and manifest in the spool and exits with status 3; this finishes it. The next
-    crawl into the same archive does the same before it starts.
+    crawl into the same archive does the same before it starts. Exit status 3 when
+    the storage still fails (the files stay in the spool), as a crawl's.
     """
+    from newsarchive.errors import StorageError
+    from newsarchive.outcome import STORAGE_FAILED
     from newsarchive.pending import complete_pending
     from newsarchive.session import default_spool
     from newsarchive.storage import open_store
@@ -29,7 +33,13 @@ def command(archive: str, spool: Path | None) -> None:
     if not spool.is_dir():
         click.echo(f"nothing pending: no spool folder at {spool}")
         return
-    report = complete_pending(store, spool)
+    try:
+        report = complete_pending(store, spool)
+    except StorageError as e:
+        # The storage is still failing: the status a crawl gives for the same failure,
+        # so a scheduler can tell "try again later" from a wrong argument (2).
+        click.echo(f"newsarchive: error: {e}; the files stay in {spool}", err=True)
+        sys.exit(STORAGE_FAILED)
     for crawl_id in report.completed:
         click.echo(f"completed crawl {crawl_id} in {store.uri}")
     for crawl_id in report.incomplete:

@@ -117,6 +117,14 @@ def test_archive_turned_read_only_mid_crawl(tmpfs, tmp_path, sample_site):
     assert not (fs.path / "archive" / "crawls").exists()
     assert len(list((scenario.spool / "crawls").glob("*.json"))) == 1  # waits there
     assert _temporaries(fs.path, scenario.spool) == []
+    upload = [sys.executable, "-m", "newsarchive.cli", "upload-pending", scenario.archive,
+              "--spool", str(scenario.spool)]
+    still = subprocess.run(upload, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert still.returncode == 3, still.stderr  # still read-only: storage failed, as a crawl
+    assert "Traceback" not in still.stderr
+    (line,) = still.stderr.splitlines()
+    assert line.startswith("newsarchive: error: cannot store") and "Read-only" in line
+    assert len(list((scenario.spool / "crawls").glob("*.json"))) == 1
     fs.remount("rw")
     finish = subprocess.run(
         [sys.executable, "-m", "newsarchive.cli", "upload-pending", scenario.archive,
