@@ -14,10 +14,8 @@ every other 200 ``text/html`` response that :mod:`newsarchive.classify` calls an
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import logging
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -26,6 +24,8 @@ from typing import Any, BinaryIO
 
 from newsarchive import layout
 from newsarchive.classify import is_article
+from newsarchive.encodings import DecodingError
+from newsarchive.encodings import decode_body as decode_content
 from newsarchive.errors import NewsarchiveError, StorageError
 from newsarchive.extract import Discarded, ExtractOptions, decode_body, extract
 from newsarchive.pool import executor
@@ -66,25 +66,6 @@ class Outcome:
 
 
 # --- reading WARC files ---------------------------------------------------------------------
-
-
-def _decode_content(body: bytes, encoding: str | None) -> bytes:
-    """Undo a Content-Encoding (the WARC stores bodies as received)."""
-    encoding = (encoding or "").strip().lower()
-    if encoding in ("", "identity"):
-        return body
-    if encoding in ("gzip", "x-gzip"):
-        return gzip.decompress(body)
-    if encoding == "deflate":
-        try:
-            return zlib.decompress(body)
-        except zlib.error:
-            return zlib.decompress(body, -zlib.MAX_WBITS)  # raw deflate, as some servers send
-    if encoding == "br":
-        import brotli  # Scrapy's own optional dependency for "br"
-
-        return brotli.decompress(body)
-    raise ValueError(f"unsupported Content-Encoding {encoding!r}")
 
 
 def _media_type(content_type: str | None) -> tuple[str, str | None]:
@@ -161,10 +142,14 @@ def _warcio_responses(stream: BinaryIO, key: str) -> Iterator[Response]:
         )
 
 
+# What a crawl decodes at most (DOWNLOAD_MAXSIZE's default): a bomb stays a bomb.
+_MAX_DECODED = 32 * 1024 * 1024
+
+
 def _safe_decode(raw: bytes, encoding: str | None, key: str, offset: int) -> bytes:
     try:
-        return _decode_content(raw, encoding)
-    except Exception as e:  # a broken gzip body: the extractor reports it as not-html
+        return decode_content(raw, encoding, _MAX_DECODED)
+    except DecodingError as e:  # a broken body: the extractor reports it as not-html
         logger.warning("%s@%d: cannot undo Content-Encoding %r: %s", key, offset, encoding, e)
         return raw
 
