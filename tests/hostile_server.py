@@ -32,6 +32,8 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from tests.serving import ServedInBackground
+
 Header = tuple[str | bytes, str | bytes]
 
 
@@ -88,7 +90,7 @@ class Hit:
     at: float
 
 
-class HostileServer:
+class HostileServer(ServedInBackground):
     def __init__(
         self, host: str = "127.0.0.1", *, max_requests: int = 1000, deadline: float = 20.0
     ) -> None:
@@ -108,8 +110,8 @@ class HostileServer:
             daemon_threads = True
             allow_reuse_address = True
 
-        self._tcp = TCPServer((host, 0), Handler)
-        self.base_url = f"http://{host}:{self._tcp.server_address[1]}"
+        self._server = TCPServer((host, 0), Handler)
+        self.base_url = f"http://{host}:{self._server.server_address[1]}"
         self._thread: threading.Thread | None = None
 
     # --- scripting -------------------------------------------------------------------
@@ -181,17 +183,3 @@ class HostileServer:
         except OSError:
             return
 
-    def start(self) -> HostileServer:
-        self._thread = threading.Thread(target=self._tcp.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._tcp.shutdown()
-        self._tcp.server_close()
-
-    def __enter__(self) -> HostileServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.serving import ServedInBackground
+
 HTML = "text/html; charset=utf-8"
 XML = "application/xml; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
@@ -44,7 +46,7 @@ class Hit:
     at: float
 
 
-class NewsServer:
+class NewsServer(ServedInBackground):
     """Serves ``pages`` (path → Page or (status, content type, body, headers)).
 
     A path with a query is looked up as sent, then without its query; anything else
@@ -61,9 +63,9 @@ class NewsServer:
         self._served: dict[str, int] = {}
         for path, page in (pages or {}).items():
             self.set(path, page)
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._httpd.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread: threading.Thread | None = None
 
     # --- configuration ---------------------------------------------------------------
@@ -143,20 +145,6 @@ class NewsServer:
 
         return Handler
 
-    def start(self) -> NewsServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def __enter__(self) -> NewsServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 # --- content helpers -----------------------------------------------------------------
