@@ -20,7 +20,7 @@ Cases, each a fresh process (its pool workers included in its CPU time and memor
 (c) ``trafilatura.extract(with_metadata=True, output_format="json")`` over the same N
     pages in a spawn process pool of the crawl's size (timed from the pool's start);
 (d) the crawl with ``NEWSARCHIVE_EXTRACT=False``: WARC-only archiving;
-(e) ``newsarchive.extract.extract`` alone in the same pool: the crawl's extraction
+(e) ``newsarchive.extract.extractor.extract`` alone in the same pool: the crawl's extraction
     without the crawl, so b/e is what the crawl itself costs;
 (f) bare Scrapy reading no links from the pages at the depth limit (whose links are
     dropped anyway): about the cost of fetching alone. The real pages carry ~95 links
@@ -77,7 +77,7 @@ CASES = {
     "b": "(b) newsarchive crawl",
     "c": "(c) trafilatura json, pool",
     "d": "(d) newsarchive WARC-only",
-    "e": "(e) newsarchive.extract, pool",
+    "e": "(e) newsarchive.extract.extractor, pool",
 }
 CRAWL_SETTINGS = {
     "AUTOTHROTTLE_ENABLED": "False",
@@ -248,7 +248,7 @@ class Bench:
                 notes["discarded"] = sum(v for k, v in stats.items()
                                          if k.startswith("newsarchive/discarded/"))
                 notes["warc_kb_per_page"] = round(
-                    stats.get("newsarchive/warc/bytes", 0) / pages / 1024, 1)
+                    stats.get("newsarchive/warc/writer/bytes", 0) / pages / 1024, 1)
                 if not self.args.keep:
                     shutil.rmtree(archive, ignore_errors=True)
         return Result(**asdict(usage), case=CASES[case], pages=pages, seconds=seconds,

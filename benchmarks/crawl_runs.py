@@ -74,7 +74,7 @@ class BareSpider(scrapy.Spider):
 
 def _warm(engine: str) -> None:
     if engine == "newsarchive":
-        import newsarchive.extract  # noqa: F401
+        import newsarchive.extract.extractor  # noqa: F401
     else:
         import trafilatura  # noqa: F401
 
@@ -86,7 +86,7 @@ def trafilatura_json(body: bytes, url: str) -> bool:
 
 
 def newsarchive_extract(body: bytes, url: str) -> bool:
-    from newsarchive.extract import Extracted, ExtractOptions, extract
+    from newsarchive.extract.extractor import Extracted, ExtractOptions, extract
 
     return isinstance(extract(body, url, None, ExtractOptions()), Extracted)
 

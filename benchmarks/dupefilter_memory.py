@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import redis  # noqa: E402
 from scrapy import Request  # noqa: E402
 
-from newsarchive.frontier import (  # noqa: E402
+from newsarchive.cluster.frontier import (  # noqa: E402
     BloomDupeFilter,
     CrawlKeys,
     FrontierConfig,
@@ -147,7 +147,7 @@ def main() -> None:
         member = Membership(configs[0], server, CrawlKeys("bench-queue"), "bench")
         from scrapy_redis.queue import PriorityQueue
 
-        from newsarchive.frontier import _Callbacks
+        from newsarchive.cluster.frontier import _Callbacks
 
         queue = PriorityQueue(server, _Callbacks(), member.keys.requests)
         request = Request(url(1), callback=_Callbacks().parse, meta={"discovery": "link",

@@ -6,7 +6,7 @@ is checked against real news pages, not only the bundled sample site.
 Runs three extractors side by side on the same pages, one page at a time in turn (so a
 change in the machine's load hits all three alike):
 
-- ``newsarchive``: :func:`newsarchive.extract.extract` with its default options;
+- ``newsarchive``: :func:`newsarchive.extract.extractor.extract` with its default options;
 - ``trafilatura``: ``trafilatura.extract(html, url=url, include_comments=False)``: its
   defaults, except that readers' comments are not part of an article (this is the
   configuration behind the published 0.960 for trafilatura 2.3.1);
@@ -61,7 +61,7 @@ import trafilatura
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from newsarchive.extract import Discarded, extract  # noqa: E402
+from newsarchive.extract.extractor import Discarded, extract  # noqa: E402
 
 logger = logging.getLogger(__name__)
 

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# spiders/ and pipelines/ are Scrapy's project folders, kept at the project's top level but
+# installed as newsarchive.spiders and newsarchive.pipelines (pyproject.toml's package-dir),
+# so no top-level package of another project can clash with them. In a source checkout
+# (scrapy.cfg beside this package) they are found in place, whatever the install.
+_checkout = Path(__file__).resolve().parent.parent
+if (_checkout / "scrapy.cfg").is_file() and (_checkout / "spiders" / "__init__.py").is_file():
+    __path__.append(str(_checkout))  # noqa: F821 - a package's own __path__
 
 if TYPE_CHECKING:
     from newsarchive.corpus import Corpus

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newsarchive import layout
+from newsarchive.archive import layout
 from newsarchive.errors import ConfigError
 from newsarchive.storage.s3 import S3Options
 
@@ -99,7 +99,7 @@ class Config:
     max_age_days: int
     max_error_rate: float
     summary_file: str
-    # several machines: names this process in file keys (newsarchive.workers sets it)
+    # several machines: names this process in file keys (newsarchive.cluster.workers sets it)
     worker_id: str = ""
 
     @classmethod

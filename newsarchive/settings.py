@@ -6,11 +6,11 @@ defaults chosen for polite, archival crawling of news sites.
 """
 
 BOT_NAME = "newsarchive"
-SPIDER_MODULES = ["spiders"]
-NEWSPIDER_MODULE = "spiders"
+SPIDER_MODULES = ["newsarchive.spiders"]
+NEWSPIDER_MODULE = "newsarchive.spiders"
 # `scrapy crawl` is replaced by a subclass that turns configuration errors into one
 # clear line and a non-zero exit instead of a traceback.
-COMMANDS_MODULE = "newsarchive.commands"
+COMMANDS_MODULE = "newsarchive.crawl.commands"
 
 # The User-Agent is newsarchive's own, carrying NEWSARCHIVE_CONTACT (set USER_AGENT to
 # override it); robots.txt rules for "newsarchive" apply, else those for "*".
@@ -31,7 +31,7 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 # A body cut off by the server is archived as far as it came, marked WARC-Truncated:
-# disconnect, and retried (newsarchive.truncation); Scrapy would drop it.
+# disconnect, and retried (newsarchive.crawl.truncation); Scrapy would drop it.
 DOWNLOAD_FAIL_ON_DATALOSS = False
 RETRY_TIMES = 2
 DEPTH_LIMIT = 5
@@ -44,33 +44,33 @@ FEED_EXPORT_ENCODING = "utf-8"
 DOWNLOADER_MIDDLEWARES = {
     # Above HttpCompressionMiddleware (590) and RedirectMiddleware (600), so every
     # exchange is seen as it came off the wire: still compressed, redirects included.
-    "newsarchive.capture.WarcCaptureMiddleware": 950,
+    "newsarchive.crawl.capture.WarcCaptureMiddleware": 950,
     # Just below the capture: cuts bodies at DOWNLOAD_MAXSIZE keeping what came (the
     # capture marks them truncated), and retries bodies cut off after they are archived.
-    "newsarchive.truncation.TruncationMiddleware": 940,
-    # robots.txt per RFC 9309 (newsarchive.robots) in place of Scrapy's allow-on-error one
+    "newsarchive.crawl.truncation.TruncationMiddleware": 940,
+    # robots.txt per RFC 9309 (newsarchive.crawl.robots) in place of Scrapy's allow-on-error one
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "newsarchive.robots.RobotsPolicyMiddleware": 100,
-    "newsarchive.politeness.CrawlDelayMiddleware": 105,  # after RobotsTxtMiddleware (100)
+    "newsarchive.crawl.robots.RobotsPolicyMiddleware": 100,
+    "newsarchive.crawl.politeness.CrawlDelayMiddleware": 105,  # after RobotsTxtMiddleware (100)
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
-    "newsarchive.politeness.ContactUserAgentMiddleware": 500,
-    "newsarchive.incremental.ConditionalRequestMiddleware": 560,
+    "newsarchive.crawl.politeness.ContactUserAgentMiddleware": 500,
+    "newsarchive.crawl.incremental.ConditionalRequestMiddleware": 560,
     # Scrapy's redirect and meta refresh handling, with site-written targets checked
-    # and self refreshes and refresh loops parsed as pages (newsarchive.redirects).
+    # and self refreshes and refresh loops parsed as pages (newsarchive.crawl.redirects).
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "newsarchive.redirects.CheckedMetaRefreshMiddleware": 580,
+    "newsarchive.crawl.redirects.CheckedMetaRefreshMiddleware": 580,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
-    "newsarchive.redirects.CheckedRedirectMiddleware": 600,
+    "newsarchive.crawl.redirects.CheckedRedirectMiddleware": 600,
 }
 ITEM_PIPELINES = {
-    "pipelines.warcmeta.WarcMetadataPipeline": 100,
-    "pipelines.extract.ExtractPipeline": 300,
-    "pipelines.text.TextShardPipeline": 800,
+    "newsarchive.pipelines.warcmeta.WarcMetadataPipeline": 100,
+    "newsarchive.pipelines.extract.ExtractPipeline": 300,
+    "newsarchive.pipelines.text.TextShardPipeline": 800,
 }
 EXTENSIONS = {
-    "newsarchive.extension.ArchiveExtension": 100,
+    "newsarchive.crawl.extension.ArchiveExtension": 100,
     # Exceptions in callbacks, middlewares and pipelines, counted by component and type.
-    "newsarchive.errorcount.ErrorCountExtension": 110,
+    "newsarchive.crawl.errorcount.ErrorCountExtension": 110,
 }
 
 # --- newsarchive ---------------------------------------------------------------
@@ -91,7 +91,7 @@ NEWSARCHIVE_CONTACT = ""  # URL or e-mail sites can reach the operator at (in th
 NEWSARCHIVE_INCREMENTAL = True  # conditional requests and revisits for known articles
 NEWSARCHIVE_MAX_AGE_DAYS = 0  # skip articles published longer ago; 0 = no limit
 # robots.txt answering 5xx/429 or not at all disallows its host; asked again this many
-# times, this many seconds apart, while the host's requests wait (newsarchive.robots)
+# times, this many seconds apart, while the host's requests wait (newsarchive.crawl.robots)
 NEWSARCHIVE_ROBOTS_RETRIES = 2
 NEWSARCHIVE_ROBOTS_RETRY_DELAY = 30
 # the longest robots.txt Crawl-delay honoured, in seconds; a longer one is capped to it

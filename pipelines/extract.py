@@ -13,11 +13,11 @@ from typing import Any
 
 from scrapy.exceptions import DropItem, NotConfigured
 
-from newsarchive import errorcount
-from newsarchive.extract import Discarded, Extracted, ExtractOptions, extract
-from newsarchive.items import ArticlePage
-from newsarchive.pool import WorkerPool
-from newsarchive.session import CrawlSession
+from newsarchive.archive.session import CrawlSession
+from newsarchive.crawl import errorcount
+from newsarchive.crawl.items import ArticlePage
+from newsarchive.extract.extractor import Discarded, Extracted, ExtractOptions, extract
+from newsarchive.extract.pool import WorkerPool
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from newsarchive.capture import capture_middleware
-from newsarchive.items import PageMetadata
+from newsarchive.crawl.capture import capture_middleware
+from newsarchive.crawl.items import PageMetadata
 
 logger = logging.getLogger(__name__)
 

@@ -18,20 +18,23 @@ from parsel import Selector
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.log import failure_to_exc_info
 
-from newsarchive import discovery, errorcount, listings, workers
-from newsarchive.capture import is_unchanged, page_metadata, warc_location
-from newsarchive.classify import is_article, matches_any
+from newsarchive.archive.records import Capture
+from newsarchive.archive.session import CrawlSession
+from newsarchive.cluster import workers
 from newsarchive.config import Config
+from newsarchive.crawl import errorcount
+from newsarchive.crawl.capture import is_unchanged, page_metadata, warc_location
+from newsarchive.crawl.failures import failure_reason
+from newsarchive.crawl.items import ArticlePage
+from newsarchive.crawl.politeness import robots_sitemaps
+from newsarchive.crawl.redirects import REFRESH_TO, REFRESHED_FROM
+from newsarchive.crawl.truncation import truncation
+from newsarchive.discovery import links as discovery
+from newsarchive.discovery import listings
+from newsarchive.discovery.classify import is_article, matches_any
+from newsarchive.discovery.sites import Site, load_registry, lookup
+from newsarchive.discovery.urls import article_key, strip_tracking
 from newsarchive.errors import ConfigError
-from newsarchive.failures import failure_reason
-from newsarchive.items import ArticlePage
-from newsarchive.politeness import robots_sitemaps
-from newsarchive.records import Capture
-from newsarchive.redirects import REFRESH_TO, REFRESHED_FROM
-from newsarchive.session import CrawlSession
-from newsarchive.sites import Site, load_registry, lookup
-from newsarchive.truncation import truncation
-from newsarchive.urls import article_key, strip_tracking
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +107,7 @@ class NewsSpider(scrapy.Spider):
                                  meta={"discovery": "sitemap"})
 
     def _follow(self, url: str, discovery_kind: str, callback: Any = None) -> scrapy.Request | None:
-        """A request for a URL discovery already checked (newsarchive.urls.resolve);
+        """A request for a URL discovery already checked (newsarchive.discovery.urls.resolve);
         whatever still goes wrong costs this URL only, counted as skipped: bad-url.
 
         Feeds and sitemaps (``callback`` parse_listing) are fetched on any host: the
@@ -141,7 +144,7 @@ class NewsSpider(scrapy.Spider):
         errorcount.count(self.crawler.stats, "spider", error)
 
     def failed(self, failure: Any) -> None:
-        """A URL that gave nothing to parse: count why (see newsarchive.failures)."""
+        """A URL that gave nothing to parse: count why (see newsarchive.crawl.failures)."""
         response = getattr(failure.value, "response", None)
         if response is not None and is_unchanged(response):
             return  # a 304 for a known article: counted unchanged, stored as a revisit
@@ -191,7 +194,7 @@ class NewsSpider(scrapy.Spider):
             listing = listings.read(response.body, response.url, rejects, text=False)
             self._rejected(rejects)
             if listing.kind:
-                self.crawler.stats.inc_value("newsarchive/listings/read-from-page")
+                self.crawler.stats.inc_value("newsarchive/discovery/listings/read-from-page")
                 yield from self._listing_requests(listing)
                 return
         rejects: Counter[str] = Counter()
@@ -284,7 +287,7 @@ class NewsSpider(scrapy.Spider):
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         """A URL announced as a feed or sitemap, read as whatever it holds
-        (newsarchive.listings): a feed, sitemap, JSON Feed or text sitemap gives its
+        (newsarchive.discovery.listings): a feed, sitemap, JSON Feed or text sitemap gives its
         entries; HTML (a dead feed redirected to a page) is read as a page; anything
         else is counted as ``discarded: not-a-listing``."""
         yield from self._robots_sitemaps(response)  # feed-only sites announce them too
@@ -294,7 +297,7 @@ class NewsSpider(scrapy.Spider):
         if listing.kind:
             yield from self._listing_requests(listing)
         elif isinstance(response, HtmlResponse):
-            self.crawler.stats.inc_value("newsarchive/listings/read-as-page")
+            self.crawler.stats.inc_value("newsarchive/discovery/listings/read-as-page")
             yield from self.parse(response)
         elif response.body:
             self.crawler.stats.inc_value("newsarchive/discarded/not-a-listing")

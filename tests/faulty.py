@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from newsarchive.items import ArticlePage, PageMetadata
+from newsarchive.crawl.items import ArticlePage, PageMetadata
 
 
 class FaultyPipeline:

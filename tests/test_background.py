@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from newsarchive.background import DaemonExecutor
+from newsarchive.archive.background import DaemonExecutor
 from tests.helpers import ROOT
 
 
@@ -28,7 +28,7 @@ def test_a_stuck_task_does_not_keep_python_from_exiting():
     # (A ThreadPoolExecutor here makes Python's exit wait for ever.)
     code = (
         "import threading\n"
-        "from newsarchive.background import DaemonExecutor\n"
+        "from newsarchive.archive.background import DaemonExecutor\n"
         "pool = DaemonExecutor(2, thread_name_prefix='stuck')\n"
         "pool.submit(threading.Event().wait)\n"
         "pool.submit(threading.Event().wait)\n"
@@ -44,7 +44,7 @@ def test_extraction_workers_end_with_the_crawl_process():
     # also ignore SIGINT/SIGTERM, must not stay behind waiting for work.
     code = (
         "import os, sys\n"
-        "from newsarchive.pool import WorkerPool\n"
+        "from newsarchive.extract.pool import WorkerPool\n"
         "pool = WorkerPool(2)\n"
         "pool.warm_up()\n"
         "pids = [p.pid for p in pool._executor._processes.values()]\n"

@@ -7,9 +7,9 @@ import io
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from newsarchive import cdxj
 from newsarchive.storage import open_store
-from newsarchive.warc import RevisitOf
+from newsarchive.warc import cdxj
+from newsarchive.warc.writer import RevisitOf
 from tests.test_warc import EXCHANGE, GZIP_EXCHANGE, fixed_writer
 
 

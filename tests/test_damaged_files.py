@@ -18,17 +18,17 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsarchive import layout
+from newsarchive.archive import layout
+from newsarchive.archive.manifest import DamagedManifest, FileEntry, build_manifest, dumps, parse
+from newsarchive.archive.pending import complete_pending
+from newsarchive.archive.recovery import Journal, journal_path, parse_journal, recover_crawl
+from newsarchive.archive.state import ArticleState, SiteState, parse_snapshot, state_key
 from newsarchive.cli import main
 from newsarchive.corpus.reader import Archive
 from newsarchive.errors import ConfigError, StorageError
-from newsarchive.manifest import DamagedManifest, FileEntry, build_manifest, dumps, parse
-from newsarchive.pending import complete_pending
-from newsarchive.recovery import Journal, journal_path, parse_journal, recover_crawl
-from newsarchive.state import ArticleState, SiteState, parse_snapshot, state_key
 from newsarchive.storage import sha256_file
 from newsarchive.storage.folder import FolderStore
-from newsarchive.verify import verify_archive
+from newsarchive.tools.verify import verify_archive
 from tests.helpers import ROOT, scrapy_crawl
 
 json_values = st.recursive(

@@ -8,10 +8,10 @@ from datetime import date
 
 from parsel import Selector
 
-from newsarchive import discovery
-from newsarchive.classify import PageSignals, is_article
-from newsarchive.politeness import hold_delay
-from newsarchive.urls import article_key, strip_tracking
+from newsarchive.crawl.politeness import hold_delay
+from newsarchive.discovery import links as discovery
+from newsarchive.discovery.classify import PageSignals, is_article
+from newsarchive.discovery.urls import article_key, strip_tracking
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>
 <item><title>A</title><link>https://n.example/a</link>

@@ -19,8 +19,15 @@ from hypothesis import strategies as st
 from parsel import Selector
 from scrapy.utils.request import fingerprint
 
-from newsarchive import discovery
-from newsarchive.urls import MAX_URL_LENGTH, Rejected, article_key, check, resolve, strip_tracking
+from newsarchive.discovery import links as discovery
+from newsarchive.discovery.urls import (
+    MAX_URL_LENGTH,
+    Rejected,
+    article_key,
+    check,
+    resolve,
+    strip_tracking,
+)
 
 PROPERTY = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]

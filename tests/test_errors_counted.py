@@ -16,7 +16,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive import settings
-from newsarchive.outcome import NO_ARTICLES, judge
+from newsarchive.crawl.outcome import NO_ARTICLES, judge
 from tests.helpers import load_manifest, scrapy_crawl, text_records
 from tests.newsserver import TEXT, NewsServer, article_html, index_html
 
@@ -115,7 +115,7 @@ def test_download_outcomes_are_not_counted_as_bugs():
     from scrapy.exceptions import IgnoreRequest
     from twisted.internet.error import ConnectionRefusedError as Refused
 
-    from newsarchive import errorcount
+    from newsarchive.crawl import errorcount
 
     assert errorcount.is_bug(ValueError("x")) and errorcount.is_bug(KeyError("x"))
     assert not errorcount.is_bug(IgnoreRequest("robots.txt"))

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from newsarchive.boilerplate import (
+from newsarchive.extract.boilerplate import (
     classify,
     default_rules,
     filter_paragraphs,
     is_boilerplate,
     parse_rules,
 )
-from newsarchive.extract import (
+from newsarchive.extract.extractor import (
     DISCARD_REASONS,
     Discarded,
     Extracted,
@@ -34,7 +34,7 @@ from newsarchive.extract import (
     decode_body,
     extract,
 )
-from newsarchive.language import Language, detect_language, identify, normalize_hint
+from newsarchive.extract.language import Language, detect_language, identify, normalize_hint
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
@@ -362,7 +362,7 @@ def test_detection_is_deterministic_within_and_across_processes() -> None:
     first = detect_language(text)
     assert all(detect_language(text) == first for _ in range(5))
     code = (
-        "import sys; from newsarchive.language import detect_language; "
+        "import sys; from newsarchive.extract.language import detect_language; "
         "print(repr(detect_language(sys.argv[1])))"
     )
     out = subprocess.run(
@@ -739,8 +739,8 @@ def test_classify(line: str, kind: str | None) -> None:
 
 
 def test_record_carries_the_quality_object(reference: Extracted) -> None:
-    from newsarchive.records import Capture, build_record
-    from newsarchive.warc import RecordLocation
+    from newsarchive.archive.records import Capture, build_record
+    from newsarchive.warc.writer import RecordLocation
 
     location = RecordLocation("warc/x.warc.gz", 0, 10, "<urn:uuid:1>", None, "2024-05-07T10:00:00Z")
     capture = Capture(REFERENCE_URL, None, "x", "2024-05-07T10:00:00Z", 200, "c", "link", location)

@@ -1,5 +1,5 @@
-"""newsarchive.metadata gives the same metadata as trafilatura's extract_metadata, and
-newsarchive.xpaths' rewrites select the same elements as trafilatura's expressions."""
+"""newsarchive.extract.metadata gives the same metadata as trafilatura's extract_metadata, and
+newsarchive.extract.xpaths' rewrites select the same elements as trafilatura's expressions."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from lxml import etree
 from lxml.html import document_fromstring
 from trafilatura import xpaths
 
-from newsarchive import metadata
-from newsarchive.metadata import DATE_PARAMS
-from newsarchive.xpaths import (
+from newsarchive.extract import metadata
+from newsarchive.extract.metadata import DATE_PARAMS
+from newsarchive.extract.xpaths import (
     REGEXP_NS,
     _alternatives,
     _required,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from newsarchive.manifest import FileEntry, build_manifest, dumps
-from newsarchive.outcome import NO_ARTICLES, OK, STORAGE_FAILED, TOO_MANY_ERRORS, judge
-from newsarchive.state import ArticleState, SiteState, state_key
+from newsarchive.archive.manifest import FileEntry, build_manifest, dumps
+from newsarchive.archive.state import ArticleState, SiteState, state_key
+from newsarchive.crawl.outcome import NO_ARTICLES, OK, STORAGE_FAILED, TOO_MANY_ERRORS, judge
+from newsarchive.discovery.urls import article_key, strip_tracking
 from newsarchive.storage import sha256_file
 from newsarchive.storage.folder import FolderStore
-from newsarchive.urls import article_key, strip_tracking
 
 
 def test_tracking_parameters_and_fragments_go():
@@ -53,7 +53,7 @@ def test_exit_outcomes():
 
 
 def test_no_article_is_judged_only_by_whoever_closes_the_crawl():
-    from newsarchive.outcome import NO_ARTICLES, OK, judge
+    from newsarchive.crawl.outcome import NO_ARTICLES, OK, judge
 
     stats = {"downloader/request_count": 3}
     assert judge(stats, 0.2).status == NO_ARTICLES

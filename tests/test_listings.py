@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsarchive import listings
+from newsarchive.discovery import listings
 from tests.helpers import load_manifest, scrapy_crawl, text_records
 from tests.hostile_server import HostileServer, response
 from tests.newsserver import article_html, index_html, rss_feed, urlset

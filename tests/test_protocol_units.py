@@ -21,12 +21,12 @@ from scrapy.settings import Settings
 from twisted.python.failure import Failure
 from twisted.web._newclient import ParseError, ResponseFailed, ResponseNeverReceived
 
-from newsarchive.capture import to_exchange
+from newsarchive.crawl.capture import to_exchange
+from newsarchive.crawl.failures import failure_reason
+from newsarchive.crawl.politeness import max_crawl_delay
+from newsarchive.crawl.robots import DisallowAll, redirect_target, retry_policy
 from newsarchive.errors import ConfigError
-from newsarchive.failures import failure_reason
-from newsarchive.politeness import max_crawl_delay
-from newsarchive.robots import DisallowAll, redirect_target, retry_policy
-from newsarchive.warc import RollingWarcWriter, WarcOptions, http_head
+from newsarchive.warc.writer import RollingWarcWriter, WarcOptions, http_head
 
 FAST = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])

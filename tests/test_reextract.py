@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from newsarchive.reextract import _fastwarc_responses, _warcio_responses, reextract
+from newsarchive.tools.reextract import _fastwarc_responses, _warcio_responses, reextract
 from tests.helpers import Crawl, text_records
 
 
@@ -130,8 +130,8 @@ def test_errors_are_one_line(tmp_path: Path, archive: Path) -> None:
 
 
 def test_the_site_entry_of_the_crawl_is_used(tmp_path: Path) -> None:
-    from newsarchive.reextract import Response, _is_candidate, _site_entry
-    from newsarchive.warc import RecordLocation
+    from newsarchive.tools.reextract import Response, _is_candidate, _site_entry
+    from newsarchive.warc.writer import RecordLocation
 
     registry = tmp_path / "sites.toml"
     registry.write_text(
@@ -218,7 +218,7 @@ def test_a_damaged_warc_is_one_line_and_nothing_is_written(archive: Path, how: s
 
 KILL_AFTER = """
 import os, signal, sys
-from newsarchive.reextract import reextract
+from newsarchive.tools.reextract import reextract
 seen = 0
 def progress(response):
     global seen

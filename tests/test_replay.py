@@ -22,10 +22,11 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from newsarchive import cdxj, replay
+from newsarchive.archive.summary import text_records
 from newsarchive.errors import NewsarchiveError
 from newsarchive.storage import open_store
-from newsarchive.summary import text_records
+from newsarchive.tools import replay
+from newsarchive.warc import cdxj
 from tests.helpers import ROOT, unavailable
 
 

@@ -17,7 +17,7 @@ import pytest
 from newsarchive.errors import StorageError
 from newsarchive.storage import open_store
 from newsarchive.storage.s3 import S3Options, S3Store
-from newsarchive.warc import Exchange, RollingWarcWriter, WarcOptions
+from newsarchive.warc.writer import Exchange, RollingWarcWriter, WarcOptions
 from tests.helpers import ROOT, scrapy_crawl
 from tests.s3server import Outage
 

@@ -8,9 +8,9 @@ import time
 from scrapy.settings import Settings
 
 from newsarchive import settings as default_settings
+from newsarchive.archive.session import CrawlSession
 from newsarchive.config import Config
 from newsarchive.errors import StorageError
-from newsarchive.session import CrawlSession
 
 
 def _session(tmp_path, **overrides) -> CrawlSession:

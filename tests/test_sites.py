@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from newsarchive.discovery.sites import Site, load_registry, lookup, parse_registry
 from newsarchive.errors import ConfigError
-from newsarchive.sites import Site, load_registry, lookup, parse_registry
 
 GOOD = '[[site]]\nname = "a"\nstart_urls = ["https://a.example/"]\n'
 

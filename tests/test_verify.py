@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from newsarchive.cli import main
 from newsarchive.storage import open_store
-from newsarchive.verify import verify_archive
+from newsarchive.tools.verify import verify_archive
 
 
 def run(*args: str):

@@ -13,10 +13,10 @@ import zipfile
 import pytest
 from click.testing import CliRunner
 
-from newsarchive import cdxj
+from newsarchive.archive.summary import text_records
 from newsarchive.cli import main
 from newsarchive.storage import open_store
-from newsarchive.summary import text_records
+from newsarchive.warc import cdxj
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def test_unknown_crawl(crawl, tmp_path):
 
 
 def test_package_from_a_folder_or_a_bucket(archive_crawl, tmp_path):
-    from newsarchive.wacz import build_wacz
+    from newsarchive.tools.wacz import build_wacz
 
     result = build_wacz(
         archive_crawl.store, archive_crawl.manifest["crawl_id"], tmp_path / "c.wacz"
@@ -102,11 +102,11 @@ def test_package_from_a_folder_or_a_bucket(archive_crawl, tmp_path):
 
 SIGNAL_WHILE_PACKING = """
 import os, signal, sys, time
-import newsarchive.wacz
+import newsarchive.tools.wacz
 def packing(args):  # the WARC files are copied into the work folder by now
     os.kill(os.getpid(), getattr(signal, sys.argv[1]))
     time.sleep(30)
-newsarchive.wacz._run_py_wacz = packing
+newsarchive.tools.wacz._run_py_wacz = packing
 from newsarchive.cli import main
 main(sys.argv[2:])
 """

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from newsarchive.items import PageMetadata
-from newsarchive.warc import Exchange, RevisitOf, RollingWarcWriter, WarcOptions, warc_fields
+from newsarchive.crawl.items import PageMetadata
+from newsarchive.warc.writer import Exchange, RevisitOf, RollingWarcWriter, WarcOptions, warc_fields
 
 GOLDEN = Path(__file__).parent / "data" / "golden.warc"
 

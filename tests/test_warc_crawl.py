@@ -9,7 +9,7 @@ from fastwarc.warc import ArchiveIterator as FastIterator
 from fastwarc.warc import WarcRecordType
 from warcio.archiveiterator import ArchiveIterator
 
-from newsarchive.cdxj import index_key
+from newsarchive.warc.cdxj import index_key
 
 
 def warcio_records(path):

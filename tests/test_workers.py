@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from newsarchive import frontier
-from newsarchive.frontier import BloomDupeFilter, CrawlKeys, FrontierConfig, Membership
-from newsarchive.salvage import salvage
-from newsarchive.workers import RedisClaims
+from newsarchive.archive.salvage import salvage
+from newsarchive.cluster import frontier
+from newsarchive.cluster.frontier import BloomDupeFilter, CrawlKeys, FrontierConfig, Membership
+from newsarchive.cluster.workers import RedisClaims
 from tests.helpers import ROOT, scrapy_crawl, unavailable
 
 
@@ -254,8 +254,8 @@ def test_a_worker_restarted_under_its_own_id_rejoins_the_crawl(
 
 
 def test_a_dead_earlier_run_is_recognised_on_its_own_machine():
-    from newsarchive import layout
-    from newsarchive.workers import died_here
+    from newsarchive.archive import layout
+    from newsarchive.cluster.workers import died_here
 
     here = layout.hostname()
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -327,7 +327,7 @@ def test_article_claims_are_shared(server):
 
 
 def test_salvage_keeps_whole_records(tmp_path):
-    from newsarchive.shards import ShardWriter
+    from newsarchive.archive.shards import ShardWriter
 
     folder = tmp_path / "spool"
     writer = ShardWriter("c", folder, 100, lambda *a: None, worker="w")
@@ -353,9 +353,9 @@ def test_salvage_keeps_whole_records(tmp_path):
 def test_enqueue_then_finalize_without_a_dead_worker(redis_url, server, tmp_path):
     from click.testing import CliRunner
 
+    from newsarchive.archive.manifest import FileEntry
     from newsarchive.cli import main
-    from newsarchive.finalize import file_record
-    from newsarchive.manifest import FileEntry
+    from newsarchive.cluster.finalize import file_record
 
     runner = CliRunner()
     urls = tmp_path / "backfill.txt"

@@ -32,7 +32,7 @@ class _Group(click.Group):
     SIGTERM (CI's `timeout`) and SIGHUP ended a command where it stood, skipping every
     `finally` and `with`: wacz left its work folder beside the output. They now unwind
     like Ctrl-C, so temporary files go, and end the command with one line and the
-    usual 128 + signal status. (`scrapy crawl` has its own stop: newsarchive.stopping.)
+    usual 128 + signal status. (`scrapy crawl` has its own stop: newsarchive.crawl.stopping.)
     """
 
     def invoke(self, ctx: click.Context) -> object:

@@ -19,6 +19,6 @@ def command(archive: str, log_level: str) -> None:
     Starts the sample site on 127.0.0.1 (a free port), runs the real
     `scrapy crawl news` against it, then prints the archived files and counts.
     """
-    from newsarchive.demo import run_demo
+    from newsarchive.tools.demo import run_demo
 
     sys.exit(run_demo(archive, log_level))

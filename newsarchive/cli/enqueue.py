@@ -26,11 +26,17 @@ def command(
     Workers (`scrapy crawl news -a site=NAME -s NEWSARCHIVE_REDIS_URL=…`) take them from
     there; URLs already seen in the crawl are not queued again. Prints the crawl id.
     """
+    from newsarchive.cluster.frontier import (
+        CrawlKeys,
+        FrontierConfig,
+        Membership,
+        connect,
+        push_requests,
+    )
+    from newsarchive.cluster.workers import running_crawl
+    from newsarchive.discovery.sites import Site, load_registry, lookup
+    from newsarchive.discovery.urls import strip_tracking
     from newsarchive.errors import ConfigError
-    from newsarchive.frontier import CrawlKeys, FrontierConfig, Membership, connect, push_requests
-    from newsarchive.sites import Site, load_registry, lookup
-    from newsarchive.urls import strip_tracking
-    from newsarchive.workers import running_crawl
 
     if bool(site) == bool(start_url):
         raise ConfigError("give exactly one of --site NAME or --url START_URL")

@@ -16,8 +16,8 @@ def command(crawl_id: str, redis_url: str, archive: str | None) -> None:
     The last worker to finish does this itself; run it when a worker died and will not
     be started again on its machine. Refused while any worker of the crawl is running.
     """
-    from newsarchive.finalize import finalize_crawl
-    from newsarchive.frontier import FrontierConfig, connect
+    from newsarchive.cluster.finalize import finalize_crawl
+    from newsarchive.cluster.frontier import FrontierConfig, connect
 
     server = connect(FrontierConfig(redis_url))
     key = finalize_crawl(server, crawl_id, archive)

@@ -19,7 +19,7 @@ def command(archive: str, crawl_id: str | None, workers: int) -> None:
     page again and stores new text shards and a new manifest under a new crawl id that
     records `reextract_of`; the old crawl stays as it is. Nothing is refetched.
     """
-    from newsarchive.reextract import reextract
+    from newsarchive.tools.reextract import reextract
 
     outcome = reextract(archive, crawl_id, workers=workers)
     discarded = ", ".join(f"{k} {v}" for k, v in sorted(outcome.discarded.items())) or "none"

@@ -34,8 +34,8 @@ def command(
     Lays out a pywb collection from the WARC files and CDXJ indexes, then serves it
     until interrupted: open http://127.0.0.1:PORT/newsarchive/ in a browser.
     """
-    from newsarchive import replay
     from newsarchive.storage import open_store
+    from newsarchive.tools import replay
 
     store = open_store(archive)
     collection = replay.prepare_collection(

@@ -25,8 +25,8 @@ def command(ident: str, archive: str, raw: bool, decode: bool, as_json: bool) ->
     """
     from newsarchive.corpus.provenance import find, read_warc
     from newsarchive.corpus.reader import Archive
-    from newsarchive.encodings import DecodingError
     from newsarchive.errors import ConfigError
+    from newsarchive.warc.encodings import DecodingError
 
     source = Archive(archive)
     damaged: list[str] = []

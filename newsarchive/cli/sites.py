@@ -14,7 +14,7 @@ def command() -> None:
 @click.argument("registry", required=False, type=click.Path(dir_okay=False))
 def list_sites(registry: str | None) -> None:
     """List the sites of REGISTRY (default: the built-in registry)."""
-    from newsarchive.sites import load_registry
+    from newsarchive.discovery.sites import load_registry
 
     sites = load_registry(registry)
     width = max(len(name) for name in sites) if sites else 4
@@ -35,7 +35,7 @@ def check_sites(registry: str | None) -> None:
     Checks TOML syntax, required and known fields, URL forms, regexes, duplicate names,
     and that every start URL, feed and sitemap is inside the entry's domains.
     """
-    from newsarchive.sites import check_registry, load_registry
+    from newsarchive.discovery.sites import check_registry, load_registry
 
     sites = load_registry(registry)
     check_registry(sites)

@@ -13,8 +13,8 @@ def command(archive: str, crawl_id: str | None) -> None:
 
     Crawls whose manifest is damaged are named, one line each on stderr.
     """
+    from newsarchive.archive.summary import damaged_crawls, load_manifest, render
     from newsarchive.storage import open_store
-    from newsarchive.summary import damaged_crawls, load_manifest, render
 
     store = open_store(archive)
     click.echo(render(store, load_manifest(store, crawl_id)))

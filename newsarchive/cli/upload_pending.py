@@ -22,10 +22,10 @@ def command(archive: str, spool: Path | None) -> None:
     crawl into the same archive does the same before it starts. Exit status 3 when
     the storage still fails (the files stay in the spool), as a crawl's.
     """
+    from newsarchive.archive.pending import complete_pending
+    from newsarchive.archive.session import default_spool
+    from newsarchive.crawl.outcome import STORAGE_FAILED
     from newsarchive.errors import StorageError
-    from newsarchive.outcome import STORAGE_FAILED
-    from newsarchive.pending import complete_pending
-    from newsarchive.session import default_spool
     from newsarchive.storage import open_store
 
     store = open_store(archive)

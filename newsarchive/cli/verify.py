@@ -20,7 +20,7 @@ def command(archive: str, crawl_id: str | None) -> None:
     """
     from newsarchive.errors import StorageError
     from newsarchive.storage import open_store
-    from newsarchive.verify import verify_archive
+    from newsarchive.tools.verify import verify_archive
 
     store = open_store(archive)
     # "0 files: all good" of a mistyped path would pass a scheduled check.

@@ -25,7 +25,7 @@ def command(archive: str, output: Path | None, crawl_id: str) -> None:
     """
     from newsarchive.errors import writing
     from newsarchive.storage import open_store
-    from newsarchive.wacz import build_wacz
+    from newsarchive.tools.wacz import build_wacz
 
     output = output or Path(f"{crawl_id}.wacz")
     with writing(output):

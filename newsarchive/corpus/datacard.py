@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from newsarchive.manifest import software_versions
+from newsarchive.archive.manifest import software_versions
 
 FORMAT = "newsarchive-datacard/1"
 _SOFTWARE = ("newsarchive", "pyarrow", "numpy", "warcio")

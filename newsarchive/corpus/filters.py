@@ -191,7 +191,7 @@ class Filter:
 
 def partition_site(site: str) -> str:
     """The ``site=`` partition name the crawler uses for a site (layout.text_key)."""
-    from newsarchive.layout import safe_name
+    from newsarchive.archive.layout import safe_name
 
     return safe_name(site)
 

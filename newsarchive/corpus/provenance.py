@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from newsarchive.corpus.reader import Archive
-from newsarchive.encodings import decode_body
 from newsarchive.errors import ConfigError, StorageError
-from newsarchive.warc import http_head
+from newsarchive.warc.encodings import decode_body
+from newsarchive.warc.writer import http_head
 
 
 def find(

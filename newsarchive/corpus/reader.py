@@ -23,11 +23,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from newsarchive.archive.manifest import DamagedManifest
+from newsarchive.archive.summary import read_manifest
 from newsarchive.corpus.filters import Filter, partition_site
 from newsarchive.errors import ConfigError, StorageError
-from newsarchive.manifest import DamagedManifest
 from newsarchive.storage import Store, open_store
-from newsarchive.summary import read_manifest
 
 logger = logging.getLogger(__name__)
 

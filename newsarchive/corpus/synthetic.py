@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from newsarchive import layout, manifest
-from newsarchive.manifest import FileEntry
-from newsarchive.records import content_hash
+from newsarchive.archive import layout, manifest
+from newsarchive.archive.manifest import FileEntry
+from newsarchive.archive.records import content_hash
 from newsarchive.storage import sha256_file
 
 LANGUAGES = ("en", "de", "fr", "es", "ru")

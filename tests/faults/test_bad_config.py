@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from scrapy.settings import Settings
 
-from newsarchive.commands.crawl import preflight
+from newsarchive.crawl.commands.crawl import preflight
 from newsarchive.errors import NewsarchiveError
 from tests.helpers import ROOT, scrapy_crawl
 
@@ -176,7 +176,7 @@ class _FillsUp:
 def test_warc_writer_cuts_a_full_file_back_to_its_last_whole_record(tmp_path):
     from warcio.archiveiterator import ArchiveIterator
 
-    from newsarchive.warc import Exchange, RollingWarcWriter, SpoolError, WarcOptions
+    from newsarchive.warc.writer import Exchange, RollingWarcWriter, SpoolError, WarcOptions
 
     exchange = Exchange(
         url="http://127.0.0.1/a", method="GET", request_headers=[("Host", "127.0.0.1")],

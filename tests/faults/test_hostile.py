@@ -21,10 +21,10 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionRefusedError as TxConnectionRefused
 from warcio.archiveiterator import ArchiveIterator
 
-from newsarchive.failures import failure_reason
+from newsarchive.crawl.failures import failure_reason
 from newsarchive.sample_site import SampleSite
 from newsarchive.sample_site import traps as trap_pages
-from newsarchive.warc import SpoolError
+from newsarchive.warc.writer import SpoolError
 from tests.helpers import load_manifest, scrapy_crawl
 
 MAXSIZE = 8 * 1024 * 1024  # above the 5 MB nested page, far below the 40 MiB traps

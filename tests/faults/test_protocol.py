@@ -231,7 +231,7 @@ def test_show_decode_of_an_undecodable_body_is_one_clear_line(protocol_crawl):
 
 
 def test_decode_body_names_the_coding_that_failed():
-    from newsarchive.encodings import DecodingError, decode_body
+    from newsarchive.warc.encodings import DecodingError, decode_body
 
     for coding in ("br", "gzip", "deflate", "zstd", "gzip, br"):
         with pytest.raises(DecodingError, match=coding.split(", ")[-1]):

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsarchive.robots import as_utf8
+from newsarchive.crawl.robots import as_utf8
 from tests.helpers import load_manifest, scrapy_crawl
 from tests.hostile_server import HostileServer, response
 from tests.newsserver import index_html, registry

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from newsarchive import layout
+from newsarchive.archive import layout
 from newsarchive.config import Config
+from newsarchive.discovery.sites import parse_registry
 from newsarchive.errors import ConfigError, StorageError
 from newsarchive.sample_site import SampleSite
-from newsarchive.sites import parse_registry
 from newsarchive.storage import check_key, open_store
 from newsarchive.storage.s3 import S3Store
 from tests.helpers import ROOT
@@ -85,7 +85,7 @@ def test_settings_that_name_files_cannot_escape(setting, value):
 
 
 def test_ad_hoc_site_from_a_hostile_url_gets_a_safe_name():
-    from newsarchive.sites import Site
+    from newsarchive.discovery.sites import Site
 
     site = Site.from_url("http://" + "a" * 200 + ".example.org:8080/../../x?y=/../z")
     assert check_key(site.name) == site.name and len(site.name) <= 63
@@ -96,11 +96,11 @@ def test_ad_hoc_site_from_a_hostile_url_gets_a_safe_name():
 def test_local_servers_bind_to_loopback_by_default():
     import inspect
 
-    from newsarchive import replay
     from newsarchive.cli.replay import command as replay_command
     from newsarchive.cli.sample_site import command as sample_site_command
     from newsarchive.sample_site import serve_forever
     from newsarchive.sample_site.__main__ import parser
+    from newsarchive.tools import replay
 
     with SampleSite() as site:
         assert site._server.server_address[0] == "127.0.0.1"

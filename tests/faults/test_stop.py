@@ -161,8 +161,8 @@ def test_ctrl_c_to_the_process_group_stops_cleanly(stop, signum):
 
 
 def test_stop_timeout_is_checked():
+    from newsarchive.crawl.stopping import stop_timeout
     from newsarchive.errors import ConfigError
-    from newsarchive.stopping import stop_timeout
 
     assert stop_timeout({}) == 60
     assert stop_timeout({"NEWSARCHIVE_STOP_TIMEOUT": "2.5"}) == 2.5

@@ -1,0 +1,1 @@
+"""Several machines: the Redis frontier, worker claims, the coordinator, finalize."""

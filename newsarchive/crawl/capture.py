@@ -1,0 +1,258 @@
+"""Downloader middleware that writes every HTTP exchange of the crawl into WARC files.
+
+It sits next to the downloader (priority 950), so it sees each response before
+Scrapy decompresses it or follows a redirect: the WARC keeps the bytes as received.
+Serialising and gzip-compressing records happens on one writer thread, never on the
+reactor thread; the response waits for its record so callbacks know its location.
+Metadata records (what the spider learnt from a page) go through the same thread,
+and each finished WARC file gets its CDXJ index there before both are stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, signals
+from scrapy.exceptions import DropItem
+from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from twisted.internet import threads
+from twisted.python.threadpool import ThreadPool
+
+from newsarchive import __version__
+from newsarchive.archive import layout
+from newsarchive.archive.session import CrawlSession
+from newsarchive.crawl.incremental import prior_of
+from newsarchive.crawl.items import PageMetadata
+from newsarchive.crawl.politeness import user_agent
+from newsarchive.crawl.truncation import truncation
+from newsarchive.warc import cdxj
+from newsarchive.warc.writer import (
+    Exchange,
+    RecordLocation,
+    RevisitOf,
+    RollingWarcWriter,
+    SpoolError,
+    WarcOptions,
+    payload_matches,
+)
+
+logger = logging.getLogger(__name__)
+
+META_KEY = "newsarchive_warc"
+UNCHANGED_KEY = "newsarchive_unchanged"  # set on a known article stored as a revisit
+_ATTR = "_newsarchive_capture"
+
+
+def is_unchanged(response: Response) -> bool:
+    """True for a known article whose fetch was stored as a revisit (no new text)."""
+    return bool(response.meta.get(UNCHANGED_KEY))
+
+
+def warc_location(response: Response) -> RecordLocation | None:
+    """Where the response's record was written (None if it was never captured)."""
+    return response.meta.get(META_KEY)
+
+
+def capture_middleware(crawler: Any) -> WarcCaptureMiddleware | None:
+    """The crawler's capture middleware (None if it is not enabled)."""
+    return getattr(crawler, _ATTR, None)
+
+
+def page_metadata(
+    response: Response, crawl_id: str, outlinks: list[str]
+) -> PageMetadata | None:
+    """A metadata item for a captured page (None if the response was never captured)."""
+    location = warc_location(response)
+    if location is None:
+        return None
+    return PageMetadata(
+        url=response.url,
+        record_id=location.record_id,
+        date=location.date,
+        crawl_id=crawl_id,
+        discovery=response.meta.get("discovery", "link"),
+        outlinks=outlinks,
+        redirected_from=list(response.meta.get("redirect_urls", ())),
+    )
+
+
+def _headers(headers: Any) -> list[tuple[str, str]]:
+    pairs = []
+    for name, values in headers.items():
+        key = name.decode("latin-1")
+        for value in values:
+            pairs.append((key, value.decode("latin-1")))
+    return pairs
+
+
+def to_exchange(request: Request, response: Response) -> Exchange:
+    request_headers = _headers(request.headers)
+    if not any(k.lower() == "host" for k, _ in request_headers):
+        request_headers.insert(0, ("Host", urlsplit(request.url).netloc))
+    try:
+        reason = HTTPStatus(response.status).phrase
+    except ValueError:
+        reason = ""
+    return Exchange(
+        url=request.url,
+        method=request.method,
+        request_headers=request_headers,
+        request_body=request.body or b"",
+        protocol=response.protocol or "HTTP/1.1",
+        status=response.status,
+        reason=reason,
+        response_headers=_headers(response.headers),
+        body=response.body,
+        ip_address=str(response.ip_address) if response.ip_address else None,
+        truncated=truncation(request, response),
+    )
+
+
+class WarcCaptureMiddleware:
+    def __init__(
+        self, session: CrawlSession, writer: RollingWarcWriter, stats: Any, crawler: Any = None
+    ) -> None:
+        self.session = session
+        self.writer = writer
+        self.stats = stats
+        self.crawler = crawler
+        self.pool = ThreadPool(1, 1, name="newsarchive-warc")
+        # A daemon: after a forced stop nothing closes the pool, and a live thread
+        # waiting on its queue kept the process from ever exiting. Every record is
+        # written whole or cut back by the next crawl's recovery.
+        self.pool.threadFactory = _daemon_thread  # type: ignore[method-assign]
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> WarcCaptureMiddleware:
+        session = CrawlSession.from_crawler(crawler)
+        config = session.config
+        settings = crawler.settings
+        info = {
+            "software": f"newsarchive/{__version__} (Scrapy, warcio)",
+            "operator": config.operator,
+            "http-header-user-agent": user_agent(settings),
+            "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            "isPartOf": session.crawl_id,
+        }
+        options = WarcOptions(
+            crawl_id=session.crawl_id,
+            spool=session.spool,
+            prefix=config.warc_prefix,
+            version=config.warc_version,
+            max_size=config.warc_max_size,
+            gzip_level=config.warc_gzip_level,
+            warcinfo={k: v for k, v in info.items() if v},
+            host=config.worker_id or layout.hostname(),  # a worker's name, several machines
+        )
+
+        writer = RollingWarcWriter(options, on_close=lambda *args: publish_warc(session, *args))
+        middleware = cls(session, writer, crawler.stats, crawler)
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        session.add_closer(middleware.close)
+        setattr(crawler, _ATTR, middleware)
+        return middleware
+
+    def spider_opened(self) -> None:
+        self.pool.start()
+
+    def close(self) -> None:
+        """Called by the session once no download is in flight: finish the open file."""
+        self.pool.stop()
+        self.writer.close()
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        exchange = to_exchange(request, response)
+        from twisted.internet import reactor
+
+        write: Any = self.writer.write_exchange
+        args: tuple[Any, ...] = (exchange,)
+        found = prior_of(request)
+        unchanged = found is not None and found[1].payload_digest is not None and (
+            response.status == 304
+            or (response.status == 200 and payload_matches(response.body, found[1].payload_digest))
+        )
+        if unchanged:
+            # A known article, not modified: a revisit record, not a second copy.
+            prior = found[1]
+            original = RevisitOf(prior.url, prior.fetched_at, prior.payload_digest, prior.record_id)
+            write, args = self.writer.write_revisit, (exchange, original)
+        try:
+            location = await maybe_deferred_to_future(
+                threads.deferToThreadPool(reactor, self.pool, write, *args)
+            )
+        except SpoolError as e:
+            self._stop(e)
+            raise  # not archived: the request fails (newsarchive/failed/storage)
+        request.meta[META_KEY] = location
+        self.stats.inc_value("newsarchive/warc/writer/exchanges")
+        self.stats.inc_value("newsarchive/warc/writer/bytes", location.length)
+        if unchanged:
+            request.meta[UNCHANGED_KEY] = True
+            self.stats.inc_value("newsarchive/warc/writer/revisits")
+            self.stats.inc_value("newsarchive/articles/unchanged")
+            state = self.session.state
+            if state is not None:
+                state.touch(found[0], checked_at=location.date)
+        return response
+
+    async def write_metadata(self, item: PageMetadata) -> RecordLocation:
+        """Write a metadata record for a captured page, on the writer thread."""
+        from twisted.internet import reactor
+
+        try:
+            location = await maybe_deferred_to_future(
+                threads.deferToThreadPool(
+                    reactor, self.pool, self.writer.write_metadata,
+                    item.url, item.warc_fields(), item.record_id, item.date,
+                )
+            )
+        except SpoolError as e:
+            self._stop(e)
+            raise DropItem(
+                f"metadata of {item.url} not archived: {e}", log_level="DEBUG"
+            ) from None
+        self.stats.inc_value("newsarchive/warc/writer/metadata")
+        self.stats.inc_value("newsarchive/warc/writer/bytes", location.length)
+        return location
+
+
+    def _stop(self, error: SpoolError) -> None:
+        """The spool refused a record: stop the crawl (once); what is written stays valid."""
+        if self.stats.get_value("newsarchive/spool_errors"):
+            return
+        self.stats.set_value("newsarchive/spool_errors", 1)
+        logger.error("%s: stopping the crawl; the WARC file ends at its last whole record",
+                     error)
+        if self.crawler is not None and self.crawler.engine is not None:
+            reason = "spool_full" if error.full else "spool_error"
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
+
+
+def _daemon_thread(*args: Any, **kwargs: Any) -> threading.Thread:
+    return threading.Thread(*args, daemon=True, **kwargs)
+
+
+def publish_warc(session: CrawlSession, path: Path, key: str, records: int) -> None:
+    """Index a closed WARC file (CDXJ beside it), then hand both to the session to store.
+
+    Runs on the writer thread. An index that cannot be built is logged and left out
+    (`newsarchive verify` reports it); the WARC is stored regardless.
+    """
+    try:
+        index_path, lines = cdxj.write_index(path)
+    except OSError as e:  # a full or read-only spool: one line, not a traceback
+        logger.error("could not index %s (%s); storing it without a CDXJ index",
+                     key, e.strerror or e)
+        index_path = None
+    except Exception:
+        logger.exception("could not index %s; storing it without a CDXJ index", key)
+        index_path = None
+    session.publish(path, key, "warc", records)
+    if index_path is not None:
+        session.publish(index_path, cdxj.index_key(key), "cdxj", lines)

@@ -1,0 +1,1 @@
+"""Commands over an existing archive: reextract, verify, wacz, replay, demo."""

@@ -1,0 +1,1 @@
+"""WARC files: the writer, CDXJ indexes, Content-Encoding decoding."""
