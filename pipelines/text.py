@@ -1,7 +1,7 @@
 """Pipeline: append clean-text records to gzip JSONL shards in the archive.
 
 Captures that share a canonical URL are merged here, after extraction, and only when
-their texts match (newsarchive.crawl.canonical): different texts under one canonical are
+their texts match (newsarchive.archive.canonical): different texts under one canonical are
 all kept, each its own record, and counted as ``canonical_conflicts``.
 """
 
@@ -13,12 +13,12 @@ from typing import Any
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
+from newsarchive.archive import canonical
 from newsarchive.archive.records import build_record, content_hash
 from newsarchive.archive.session import CrawlSession
 from newsarchive.archive.shards import ShardWriter
 from newsarchive.archive.state import ArticleState
 from newsarchive.cluster import workers
-from newsarchive.crawl import canonical
 from newsarchive.crawl.items import ArticlePage
 from newsarchive.discovery.urls import article_key
 from newsarchive.extract.extractor import Extracted

@@ -231,8 +231,8 @@ def test_one_canonical_merges_only_equal_texts(hostile):
 def test_canonical_verdicts_do_not_depend_on_arrival_order():
     from itertools import permutations
 
+    from newsarchive.archive import canonical
     from newsarchive.cluster.workers import LocalClaims
-    from newsarchive.crawl import canonical
 
     pages = [("https://n.example/a", "h1"), ("https://n.example/b", "h1"),
              ("https://n.example/c", "h3"), ("https://n.example/d", "h4")]

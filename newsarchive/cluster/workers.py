@@ -34,7 +34,7 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import task, threads
 
-from newsarchive.archive import layout
+from newsarchive.archive import canonical, layout
 from newsarchive.archive.recovery import journal_path
 from newsarchive.archive.salvage import salvage
 from newsarchive.archive.session import CrawlSession, default_spool
@@ -43,7 +43,6 @@ from newsarchive.cluster import frontier
 from newsarchive.cluster.finalize import file_record, finalize, hash_of, merge_counts, text
 from newsarchive.cluster.frontier import CrawlKeys, FrontierConfig, Membership
 from newsarchive.config import Config
-from newsarchive.crawl import canonical
 from newsarchive.discovery.sites import Site
 from newsarchive.discovery.urls import article_key
 from newsarchive.errors import ConfigError, StorageError
