@@ -16,8 +16,8 @@ from scrapy.exceptions import DropItem, NotConfigured
 from newsarchive.archive.session import CrawlSession
 from newsarchive.crawl import errorcount
 from newsarchive.crawl.items import ArticlePage
+from newsarchive.crawl.pool import WorkerPool
 from newsarchive.extract.extractor import Discarded, Extracted, ExtractOptions, extract
-from newsarchive.extract.pool import WorkerPool
 
 logger = logging.getLogger(__name__)
 

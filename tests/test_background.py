@@ -44,7 +44,7 @@ def test_extraction_workers_end_with_the_crawl_process():
     # also ignore SIGINT/SIGTERM, must not stay behind waiting for work.
     code = (
         "import os, sys\n"
-        "from newsarchive.extract.pool import WorkerPool\n"
+        "from newsarchive.crawl.pool import WorkerPool\n"
         "pool = WorkerPool(2)\n"
         "pool.warm_up()\n"
         "pids = [p.pid for p in pool._executor._processes.values()]\n"

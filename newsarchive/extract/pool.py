@@ -1,7 +1,7 @@
-"""A process pool whose results arrive on the Twisted reactor as awaitables.
+"""Worker processes for extraction that leave signals to their parent and end with it.
 
-trafilatura and langdetect are pure-Python CPU work; in the reactor's process they
-would stall every download, so they run in worker processes instead.
+trafilatura and langdetect are pure-Python CPU work; a crawl (newsarchive.crawl.pool) and
+`newsarchive reextract` both run them in worker processes instead of their own.
 
 The workers live and die with the crawl process. They ignore SIGINT, SIGTERM and SIGHUP (a
 Ctrl-C or CI's `timeout` reaches the whole process group; the crawl decides how to
@@ -17,20 +17,13 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, TypeVar
-
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.defer import Deferred
-
-T = TypeVar("T")
-
+from concurrent.futures import ProcessPoolExecutor
 
 PARENT_POLL = 0.5  # seconds between a worker's checks that the crawl process lives
 
 
-def _warm_up() -> None:
+def warm_up() -> None:
+    """Run in each worker at start, so the first extraction does not pay for imports."""
     import newsarchive.extract.extractor  # noqa: F401 - import trafilatura once per worker
 
 
@@ -73,40 +66,3 @@ def executor(workers: int) -> ProcessPoolExecutor:
         max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker, initargs=(os.getpid(),),
     )
-
-
-class WorkerPool:
-    def __init__(self, workers: int) -> None:
-        self._executor = executor(workers)
-        self.workers = workers
-        from twisted.internet import reactor
-
-        # After a forced stop nobody calls shutdown(); Python's exit would then run
-        # every queued extraction first.
-        reactor.addSystemEventTrigger("before", "shutdown", self.abandon)
-
-    def warm_up(self) -> None:
-        for _ in range(self.workers):
-            self._executor.submit(_warm_up)
-
-    async def run(self, func: Callable[..., T], *args: Any) -> T:
-        from twisted.internet import reactor
-
-        deferred: Deferred[T] = Deferred()
-
-        def done(future: Future[T]) -> None:
-            error = future.exception()
-            if error is not None:
-                reactor.callFromThread(deferred.errback, error)
-            else:
-                reactor.callFromThread(deferred.callback, future.result())
-
-        self._executor.submit(func, *args).add_done_callback(done)
-        return await maybe_deferred_to_future(deferred)
-
-    def shutdown(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
-
-    def abandon(self) -> None:
-        """Drop the queued work and let the running jobs end on their own."""
-        self._executor.shutdown(wait=False, cancel_futures=True)
