@@ -28,10 +28,10 @@ MEANINGS = Path(__file__).resolve().parent / "reference" / "meanings.toml"
 SOURCES = {
     "settings": "newsarchive.settings",
     "cli": "newsarchive.cli",  # its click group is `main`
-    "outcome": "newsarchive.outcome",
-    "failures": "newsarchive.failures",
+    "outcome": "newsarchive.crawl.outcome",
+    "failures": "newsarchive.crawl.failures",
     "record_schema": "newsarchive.corpus.schema",  # SCHEMA: record fields in order, typed
-    "manifest": "newsarchive.manifest",
+    "manifest": "newsarchive.archive.manifest",
 }
 MARKER = re.compile(r"^<!-- generated: ([a-z-]+) -->$", re.MULTILINE)
 
