@@ -46,9 +46,13 @@ def source(name: str) -> Any:
     return importlib.import_module(SOURCES[name])
 
 
+def documented(section: str) -> dict[str, str]:
+    return tomllib.loads(MEANINGS.read_text(encoding="utf-8")).get(section, {})
+
+
 def meanings(section: str, names: list[str]) -> dict[str, str]:
     """The meanings of ``names``; every name needs one, and nothing else may have one."""
-    table = tomllib.loads(MEANINGS.read_text(encoding="utf-8")).get(section, {})
+    table = documented(section)
     missing = [n for n in names if n not in table]
     extra = sorted(set(table) - set(names))
     if missing or extra:
@@ -179,9 +183,8 @@ def gen_failure_reasons() -> str:
     for needle, reason in (*module._BAD_HEAD, *module._IGNORED):
         by_reason.setdefault(reason, []).append(f'message "{needle}"')
     code = inspect.getsource(module)
-    table_ = tomllib.loads(MEANINGS.read_text(encoding="utf-8"))["failure_reasons"]
     # Reasons failure_reason() returns itself, not through a table: its source says them.
-    for reason in set(table_) - set(by_reason):
+    for reason in set(documented("failure_reasons")) - set(by_reason):
         if f'"{reason}"' not in code:
             raise ReferenceError(f"meanings.toml: failure reason {reason!r} is not in failures.py")
         by_reason[reason] = ["failure_reason() itself"]
