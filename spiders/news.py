@@ -70,7 +70,8 @@ class NewsSpider(scrapy.Spider):
     name = "news"
 
     def __init__(
-        self, site: Site, session: CrawlSession, since: date | None = None, **kwargs: Any
+        self, site: Site, session: CrawlSession, since: date | None = None,
+        claims: workers.LocalClaims | None = None, **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.site = site
@@ -79,7 +80,8 @@ class NewsSpider(scrapy.Spider):
         self.allowed_domains = list(site.allowed_hosts)
         if site.crawl_delay is not None:
             self.download_delay = site.crawl_delay
-        self._articles_seen = workers.LocalClaims()  # shared in Redis on several machines
+        # One text per article: shared in Redis on several machines.
+        self._articles_seen = claims if claims is not None else workers.LocalClaims()
         self._robots_read: set[str] = set()
 
     @classmethod
@@ -90,10 +92,10 @@ class NewsSpider(scrapy.Spider):
         since = resolve_since(kwargs.pop("since", None), session.config.max_age_days)
         session.since = since
         session.load_state(site.name)
-        spider = cls(site, session, since, *args, **kwargs)
-        spider._set_crawler(crawler)
-        spider._articles_seen = workers.article_claims(crawler)
-        return spider
+        return super().from_crawler(
+            crawler, *args, site=site, session=session, since=since,
+            claims=workers.article_claims(crawler), **kwargs,
+        )
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.site.start_urls:

@@ -34,7 +34,6 @@ logger = logging.getLogger(__name__)
 
 DUPEFILTERS = ("set", "bloom")
 _ATTR = "_newsarchive_frontier"
-_SCHEDULER = "_newsarchive_scheduler"
 _BLOOM_MAX_BITS = 2**32  # the largest bit offset a Redis string can hold
 
 
@@ -182,6 +181,7 @@ class Membership:
     tag: str = ""  # names this run of the worker in file keys (worker, then worker.2 …)
     spools: Path | None = None  # the folder holding every worker's spool on this machine
     lock: Any = None  # held while this worker runs (see newsarchive.cluster.workers)
+    scheduler: Scheduler | None = None  # this worker's, once Scrapy has built it
 
 
 def membership(crawler: Any) -> Membership | None:
@@ -327,12 +327,13 @@ class Scheduler(RedisScheduler):
         member = membership(crawler)
         if member is None:
             raise ConfigError(
-                "newsarchive.cluster.frontier.Scheduler needs NEWSARCHIVE_REDIS_URL (set it, and "
-                "leave SCHEDULER alone: the Redis setting switches the scheduler)"
+                "newsarchive.cluster.frontier.Scheduler needs NEWSARCHIVE_REDIS_URL and the news "
+                "spider, which joins the shared crawl (leave SCHEDULER alone: the Redis "
+                "setting switches the scheduler)"
             )
         debug = crawler.settings.getbool("DUPEFILTER_DEBUG")
         scheduler = cls(member, build_dupefilter(member, debug), crawler.stats)
-        setattr(crawler, _SCHEDULER, scheduler)
+        member.scheduler = scheduler  # for the coordinator (newsarchive.cluster.workers)
         return scheduler
 
     def open(self, spider: Any) -> None:
@@ -381,7 +382,8 @@ class Scheduler(RedisScheduler):
 
 
 def scheduler_of(crawler: Any) -> Scheduler | None:
-    return getattr(crawler, _SCHEDULER, None)
+    member = membership(crawler)
+    return member.scheduler if member is not None else None
 
 
 # --- pushing requests from outside a crawl (newsarchive enqueue) ----------------------

@@ -29,8 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy import Request, signals
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import task, threads
 
@@ -49,9 +49,6 @@ from newsarchive.errors import ConfigError, StorageError
 from newsarchive.storage import open_store
 
 logger = logging.getLogger(__name__)
-
-_ATTR = "_newsarchive_coordinator"
-
 
 def default_worker_id() -> str:
     return f"{layout.hostname()}-{os.getpid()}"
@@ -307,20 +304,43 @@ return false
 
 
 def _in_progress(crawler: Any) -> set[Any] | None:
-    """Requests the engine is downloading or whose response it is still processing.
+    """Requests being downloaded or whose response's callback and items are still at work.
 
-    Scrapy has no signal for "this request's callback and items are done"; its engine
-    keeps exactly that set (private, stable since Scrapy 1.x). None if it is not there.
+    Scrapy has no signal for "this request's callback and items are done". A request
+    is in the downloader's ``active`` set from the moment the engine takes it from the
+    scheduler until its response (or failure) moves, in the same call chain, into the
+    scraper's ``active`` set, which it leaves once its callback's output went through
+    the item pipelines. Both are public attributes (the ones Scrapy's own
+    ``scrapy.utils.engine.get_engine_status`` reports). None before the crawl opened.
     """
-    slot = getattr(getattr(crawler, "_engine", None), "_slot", None)
-    return getattr(slot, "inprogress", None)
+    engine = _engine(crawler)
+    slot = getattr(getattr(engine, "scraper", None), "slot", None)
+    if engine is None or slot is None:
+        return None
+    return set(engine.downloader.active) | set(slot.active)
+
+
+def _engine(crawler: Any) -> Any:
+    """The crawler's engine, None until Scrapy has built it (it raises before, since 2.19)."""
+    try:
+        return crawler.engine
+    except RuntimeError:
+        return None
+
+
+WAKE = "newsarchive_wake"  # meta key of the marker request that only wakes the engine
 
 
 def _wake(crawler: Any) -> None:
-    """Have the engine look at the scheduler now, not at its next 5-second heartbeat."""
-    slot = getattr(getattr(crawler, "_engine", None), "_slot", None)
-    if slot is not None:
-        slot.nextcall.schedule()
+    """Have the engine look at the scheduler now, not at its next 5-second heartbeat.
+
+    ``engine.crawl()`` is Scrapy's public way to make it look; the marker request it is
+    given is dropped by the coordinator's ``request_scheduled`` handler (IgnoreRequest,
+    as that signal allows), before any scheduler, dupefilter or stats see it.
+    """
+    engine = _engine(crawler)
+    if engine is not None and engine.spider is not None:
+        engine.crawl(Request("data:,", meta={WAKE: True}, dont_filter=True))
 
 
 class Coordinator:
@@ -357,10 +377,10 @@ class Coordinator:
         crawler.signals.connect(coordinator.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(coordinator.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(coordinator.engine_stopped, signal=signals.engine_stopped)
+        crawler.signals.connect(coordinator.request_scheduled, signal=signals.request_scheduled)
         coordinator._record_stored_files()
         coordinator._heart.start()
         coordinator.loop.start(coordinator.interval, now=False)
-        setattr(crawler, _ATTR, coordinator)
         return coordinator
 
     # -- files ------------------------------------------------------------------------
@@ -485,6 +505,10 @@ class Coordinator:
         except Exception as e:  # Redis away for a moment: try again next tick
             logger.warning("worker %s: %s", self.worker, e)
 
+    def request_scheduled(self, request: Request, spider: Any) -> None:
+        if request.meta.get(WAKE):
+            raise IgnoreRequest("only wakes the engine")
+
     def crawl_idle(self, me: str = "") -> bool:
         return bool(self._idle(
             keys=[self.keys.requests, self.keys.busy], args=[me, self.keys.alive("")]
@@ -590,7 +614,7 @@ class Coordinator:
 
 def coordinator(crawler: Any) -> Coordinator | None:
     """The worker's coordinator (None on one machine)."""
-    return getattr(crawler, _ATTR, None)
+    return crawler.get_extension(Coordinator)
 
 
 def state_of(record: dict[str, Any]) -> ArticleState:

@@ -46,7 +46,6 @@ logger = logging.getLogger(__name__)
 
 META_KEY = "newsarchive_warc"
 UNCHANGED_KEY = "newsarchive_unchanged"  # set on a known article stored as a revisit
-_ATTR = "_newsarchive_capture"
 
 
 def is_unchanged(response: Response) -> bool:
@@ -60,8 +59,9 @@ def warc_location(response: Response) -> RecordLocation | None:
 
 
 def capture_middleware(crawler: Any) -> WarcCaptureMiddleware | None:
-    """The crawler's capture middleware (None if it is not enabled)."""
-    return getattr(crawler, _ATTR, None)
+    """The crawler's capture middleware (None if it is not enabled); once the engine is
+    built (Scrapy builds downloader middlewares with it)."""
+    return crawler.get_downloader_middleware(WarcCaptureMiddleware)
 
 
 def page_metadata(
@@ -155,7 +155,6 @@ class WarcCaptureMiddleware:
         middleware = cls(session, writer, crawler.stats, crawler)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         session.add_closer(middleware.close)
-        setattr(crawler, _ATTR, middleware)
         return middleware
 
     def spider_opened(self) -> None:

@@ -1,7 +1,8 @@
 """Politeness beyond Scrapy's defaults: robots.txt Crawl-delay and a contact in the UA.
 
 Scrapy obeys robots.txt Allow/Disallow but ignores its Crawl-delay; this middleware
-reads it from the parser RobotsTxtMiddleware already fetched and applies it to the
+reads it from the parser the robots middleware (newsarchive.crawl.robots) already
+fetched and applies it to the
 site's download slot before each request is queued, and again after each response,
 since AutoThrottle lowers the slot's delay on fast responses while requests wait in
 its queue. Scrapy's random jitter is narrowed so that no wait is shorter than the
@@ -16,25 +17,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
-from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import NotConfigured
 
 from newsarchive import __version__
+from newsarchive.crawl.robots import RobotsPolicyMiddleware
 from newsarchive.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
 
 def robots_parser(crawler: Any, netloc: str) -> Any:
-    """The robots.txt parser Scrapy's RobotsTxtMiddleware loaded for netloc, if loaded.
-
-    Scrapy keeps these private; reading them beats fetching robots.txt a second time.
-    """
-    for mw in crawler.engine.downloader.middleware.middlewares:
-        if isinstance(mw, RobotsTxtMiddleware):
-            parser = mw._parsers.get(netloc)  # noqa: SLF001
-            return None if parser is None or hasattr(parser, "addCallback") else parser
-    return None
+    """The robots.txt parser newsarchive's robots middleware loaded for netloc, if loaded."""
+    middleware = crawler.get_downloader_middleware(RobotsPolicyMiddleware)
+    parser = middleware.parsers.get(netloc) if middleware is not None else None
+    return None if parser is None or hasattr(parser, "addCallback") else parser
 
 
 def robots_sitemaps(crawler: Any, netloc: str) -> list[str]:
@@ -64,6 +60,7 @@ class CrawlDelayMiddleware:
         # Connected after AutoThrottle (extensions are built before the downloader), so
         # this runs after it adjusted the delay and before the next request leaves.
         crawler.signals.connect(middleware._restore, signal=signals.response_downloaded)
+        crawler.signals.connect(middleware._restore, signal=signals.request_reached_downloader)
         return middleware
 
     def _crawl_delay(self, url: str) -> float:
@@ -90,14 +87,17 @@ class CrawlDelayMiddleware:
         if not seconds:
             return
         downloader = self.crawler.engine.downloader
-        key, slot = downloader._get_slot(request)  # noqa: SLF001
-        hold_delay(slot, seconds)
+        key = downloader.get_slot_key(request)
+        # The host's first request has no slot yet: Scrapy makes it when the request
+        # enters the downloader (request_reached_downloader applies the delay then).
+        if (slot := downloader.slots.get(key)) is not None:
+            hold_delay(slot, seconds)
         if key not in self._logged:
             self._logged.add(key)
             logger.info("robots.txt of %s asks for Crawl-delay %ss: honoured", netloc, seconds)
             self.crawler.stats.set_value(f"newsarchive/crawl_delay/{netloc}", seconds)
 
-    def _restore(self, response: Any, request: Request) -> None:
+    def _restore(self, request: Request, **kwargs: Any) -> None:
         slot = self.crawler.engine.downloader.slots.get(request.meta.get("download_slot"))
         if slot is not None and (seconds := self._crawl_delay(request.url)):
             hold_delay(slot, seconds)

@@ -85,6 +85,12 @@ class CheckedMetaRefreshMiddleware(MetaRefreshMiddleware):
     spider, which follows a valid target like a link; a refresh to the page itself or
     back into its own chain is not followed (counted)."""
 
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        # Read here, not from the parent's private attributes.
+        self.ignore_tags = settings.getlist("METAREFRESH_IGNORE_TAGS")
+        self.max_delay = settings.getint("METAREFRESH_MAXDELAY")
+
     def process_response(
         self, request: Request, response: Response, spider: Any = None
     ) -> Request | Response:
@@ -101,13 +107,13 @@ class CheckedMetaRefreshMiddleware(MetaRefreshMiddleware):
             base = response.url
         try:
             interval, url = get_meta_refresh(
-                response.text, base, response.encoding, ignore_tags=self._ignore_tags
+                response.text, base, response.encoding, ignore_tags=self.ignore_tags
             )
             if url is None and (header := response.headers.get(b"Refresh")):
                 interval, url = header_refresh(header, response.url)
         except ValueError as e:  # a malformed target
             return _skip(self.crawler, "bad-url", response, str(e))
-        if not url or interval is None or interval >= self._maxdelay:
+        if not url or interval is None or interval >= self.max_delay:
             return response
         checked = check(url)
         if isinstance(checked, Rejected):

@@ -19,7 +19,9 @@ no rules. RFC 9309 (2.3.1) asks otherwise, and this middleware does that:
 
 Every outcome is counted under ``newsarchive/crawl/robots/<outcome>`` (the manifest's
 ``counts.robots``); refused URLs also count in ``robots_forbidden``. The parsers stay
-in ``_parsers`` keyed by netloc, as in Scrapy, for :mod:`newsarchive.crawl.politeness`.
+in ``parsers`` keyed by netloc, for :mod:`newsarchive.crawl.politeness`. Of Scrapy's
+RobotsTxtMiddleware only the public part is used: ``process_request`` (which asks
+``robot_parser``, replaced here) and ``process_request_2``.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
-from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.internet.defer import Deferred
 from w3lib.url import safe_url_string
 
@@ -145,13 +147,18 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
         self.retry_delay, self.retries = retry_policy(crawler.settings)
+        # Our own state, not the parent's private attributes: netloc -> parser, or a
+        # Deferred while robots.txt is being fetched (newsarchive.crawl.politeness reads it).
+        self.stats = crawler.stats
+        self.parsers: dict[str, Any] = {}
+        self.parser_class = load_object(crawler.settings.get("ROBOTSTXT_PARSER"))
 
     # -- deciding ---------------------------------------------------------------------
 
     def process_request_2(self, rp: Any, request: Request) -> None:
         if isinstance(rp, DisallowAll):
-            self._stats.inc_value("robotstxt/forbidden")
-            self._stats.inc_value(f"{STATS}refused-unreachable")
+            self.stats.inc_value("robotstxt/forbidden")
+            self.stats.inc_value(f"{STATS}refused-unreachable")
             raise IgnoreRequest(
                 f"robots.txt unreachable: {urlparse_cached(request).netloc} is disallowed"
             )
@@ -160,19 +167,19 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
     async def robot_parser(self, request: Request) -> Any:
         url = urlparse_cached(request)
         netloc = url.netloc
-        if netloc not in self._parsers:
+        if netloc not in self.parsers:
             pending: Deferred = Deferred()
-            self._parsers[netloc] = pending
+            self.parsers[netloc] = pending
             try:
                 parser = await self._settle(f"{url.scheme}://{netloc}/robots.txt", request)
             except Exception:  # never leave the host's waiters hanging
                 logger.exception("robots.txt of %s: unexpected error; disallowing", netloc)
                 parser = DisallowAll()
-            self._parsers[netloc] = parser
-            self._stats.inc_value("robotstxt/request_count")
+            self.parsers[netloc] = parser
+            self.stats.inc_value("robotstxt/request_count")
             pending.callback(parser)
             return parser
-        parser = self._parsers[netloc]
+        parser = self.parsers[netloc]
         if isinstance(parser, Deferred):
             return await maybe_deferred_to_future(_waiter(parser))
         return parser
@@ -188,7 +195,7 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
                 if not await self._wait(self.retry_delay):
                     why += "; the crawl is stopping"
                     break
-                self._stats.inc_value(f"{STATS}retried")
+                self.stats.inc_value(f"{STATS}retried")
             parser, why = await self._fetch(robots_url, request)
             if parser is not None:
                 return parser
@@ -202,7 +209,7 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
             "robots.txt of %s unreachable (%s): every request to it is refused for "
             "the rest of this crawl (RFC 9309: unreachable means disallow)", netloc, why,
         )
-        self._stats.inc_value(f"{STATS}hosts-disallowed")
+        self.stats.inc_value(f"{STATS}hosts-disallowed")
         return DisallowAll()
 
     async def _wait(self, seconds: float) -> bool:
@@ -231,44 +238,44 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
             try:
                 response = await self.crawler.engine.download_async(robots_request)
             except Exception as e:
-                self._stats.inc_value(f"{STATS}unreachable")
-                self._stats.inc_value(f"robotstxt/exception_count/{type(e)}")
+                self.stats.inc_value(f"{STATS}unreachable")
+                self.stats.inc_value(f"robotstxt/exception_count/{type(e)}")
                 return None, f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
             status = response.status
-            self._stats.inc_value("robotstxt/response_count")
-            self._stats.inc_value(f"robotstxt/response_status_count/{status}")
+            self.stats.inc_value("robotstxt/response_count")
+            self.stats.inc_value(f"robotstxt/response_status_count/{status}")
             if status in _REDIRECTS:
                 target = redirect_target(response)
                 if target is None or hop == MAX_REDIRECTS:
                     reason = "bad-redirect" if target is None else "too-many-redirects"
-                    self._stats.inc_value(f"{STATS}{reason}")
+                    self.stats.inc_value(f"{STATS}{reason}")
                     logger.warning("robots.txt %s: %s; treated as unavailable (allow all)",
                                    url, reason.replace("-", " "))
                     return self._allow_all(), ""
-                self._stats.inc_value(f"{STATS}redirects")
+                self.stats.inc_value(f"{STATS}redirects")
                 url = target
                 continue
             if 200 <= status < 300:
-                self._stats.inc_value(f"{STATS}fetched")
+                self.stats.inc_value(f"{STATS}fetched")
                 body = as_utf8(response.body, response.headers.get(b"Content-Type"))
                 if body is not response.body:
-                    self._stats.inc_value(f"{STATS}utf16")
+                    self.stats.inc_value(f"{STATS}utf16")
                 if len(body) > MAX_ROBOTS_BYTES:
                     body = body[:MAX_ROBOTS_BYTES].rpartition(b"\n")[0]
-                    self._stats.inc_value(f"{STATS}truncated")
+                    self.stats.inc_value(f"{STATS}truncated")
                     logger.warning("robots.txt %s is over %d KiB: read up to there "
                                    "(RFC 9309 2.5)", url, MAX_ROBOTS_BYTES // 1024)
-                parser = build_from_crawler(self._parserimpl, self.crawler, body)
+                parser = build_from_crawler(self.parser_class, self.crawler, body)
                 await self.crawler.signals.send_catch_log_async(
                     signal=signals.robots_parsed, robotparser=parser, request=request
                 )
                 return parser, ""
             if 400 <= status < 500 and status != 429:
-                self._stats.inc_value(f"{STATS}unavailable")
+                self.stats.inc_value(f"{STATS}unavailable")
                 return self._allow_all(), ""
-            self._stats.inc_value(f"{STATS}unreachable")
+            self.stats.inc_value(f"{STATS}unreachable")
             return None, f"HTTP {status}"
         raise AssertionError("unreachable")  # the loop returns on its last hop
 
     def _allow_all(self) -> Any:
-        return build_from_crawler(self._parserimpl, self.crawler, b"")
+        return build_from_crawler(self.parser_class, self.crawler, b"")

@@ -57,7 +57,7 @@ class Command(ScrapyCrawlCommand):
             stopper = self.stopper = Stopper(stop_timeout(self.settings))
             stopper.install()
         stopper.attach(self.crawler_process)
-        crawler = self._create_crawler(args[0])
+        crawler = self.crawler_process.create_crawler(args[0])
         started = self.crawler_process.crawl(crawler, **opts.spargs)
         failed: list[NewsarchiveError] = []
         _catch_start_error(started, failed)
