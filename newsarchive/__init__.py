@@ -17,8 +17,9 @@ if (_checkout / "scrapy.cfg").is_file() and (_checkout / "spiders" / "__init__.p
 
 if TYPE_CHECKING:
     from newsarchive.corpus import Corpus
+    from newsarchive.crawl.addon import NewsArchiveAddon
 
-__all__ = ["Corpus", "__version__"]
+__all__ = ["Corpus", "NewsArchiveAddon", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -27,4 +28,8 @@ def __getattr__(name: str) -> Any:
         from newsarchive.corpus import Corpus
 
         return Corpus
+    if name == "NewsArchiveAddon":  # ADDONS = {"newsarchive.NewsArchiveAddon": 0}
+        from newsarchive.crawl.addon import NewsArchiveAddon
+
+        return NewsArchiveAddon
     raise AttributeError(f"module 'newsarchive' has no attribute {name!r}")

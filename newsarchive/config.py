@@ -67,9 +67,9 @@ def check_scrapy_settings(settings: Any) -> None:
 
 def check_setting_names(settings: Any) -> None:
     """Refuse NEWSARCHIVE_* names newsarchive does not know: a typo would be ignored."""
-    from newsarchive import settings as defaults
+    from newsarchive.defaults import defaults
 
-    known = {name for name in dir(defaults) if name.startswith("NEWSARCHIVE_")}
+    known = set(defaults())
     for name in sorted(settings):
         if name.startswith("NEWSARCHIVE_") and name not in known:
             close = difflib.get_close_matches(name, known, n=1)

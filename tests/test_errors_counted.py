@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from newsarchive import settings
 from newsarchive.crawl.outcome import NO_ARTICLES, judge
 from tests.helpers import load_manifest, scrapy_crawl, text_records
 from tests.newsserver import TEXT, NewsServer, article_html, index_html
@@ -26,9 +25,9 @@ STORIES = {name: f"/2024/03/15/{name}-story" for name in TRIGGERS}
 
 
 def _components() -> tuple[str, ...]:
-    """Settings that add the faulty components to the project's own."""
-    pipelines = {**settings.ITEM_PIPELINES, "tests.faulty.FaultyPipeline": 200}
-    downloader = {**settings.DOWNLOADER_MIDDLEWARES, "tests.faulty.FaultyDownloaderMiddleware": 650}
+    """Settings that add the faulty components; the add-on adds newsarchive's own."""
+    pipelines = {"tests.faulty.FaultyPipeline": 200}
+    downloader = {"tests.faulty.FaultyDownloaderMiddleware": 650}
     spider = {"tests.faulty.FaultySpiderMiddleware": 950}
     return (
         "-s", f"ITEM_PIPELINES={json.dumps(pipelines)}",

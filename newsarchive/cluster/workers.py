@@ -105,7 +105,8 @@ def join(crawler: Any, site: Site) -> None:
     """Make this crawl a worker of the shared crawl, if NEWSARCHIVE_REDIS_URL is set.
 
     Runs before the crawl session opens: it settles the crawl id, this worker's spool
-    folder and name, and switches the scheduler to the shared frontier.
+    folder and name. The add-on (newsarchive.crawl.addon) switches the scheduler to the
+    shared frontier and enables the Coordinator on the same setting.
     """
     settings = crawler.settings
     fconfig = FrontierConfig.from_settings(settings)
@@ -168,13 +169,8 @@ def join(crawler: Any, site: Site) -> None:
         "NEWSARCHIVE_CRAWL_ID": crawl_id,
         "NEWSARCHIVE_WORKER_ID": tag,  # names this run's files
         "NEWSARCHIVE_SPOOL": str(spools / worker),
-        "SCHEDULER": "newsarchive.cluster.frontier.Scheduler",
-        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
-        "SCHEDULER_PERSIST": True,
-        "REDIS_URL": fconfig.redis_url,
     }.items():
         settings.set(name, value, priority="cmdline")
-    settings.set_in_component_priority_dict("EXTENSIONS", Coordinator, 50)
     frontier.set_membership(
         crawler, Membership(fconfig, server, keys, worker, tag, spools, lock)
     )
