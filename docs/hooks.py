@@ -26,7 +26,9 @@ MEANINGS = Path(__file__).resolve().parent / "reference" / "meanings.toml"
 # Every import path the reference reads, in one place: a module moved in the code is
 # one line here.
 SOURCES = {
-    "settings": "newsarchive.settings",
+    "settings": "newsarchive.settings",  # the news project's own Scrapy settings
+    "defaults": "newsarchive.defaults",  # every NEWSARCHIVE_* setting and its default
+    "addon": "newsarchive.crawl.addon",  # the components and Scrapy settings it sets
     "cli": "newsarchive.cli",  # its click group is `main`
     "outcome": "newsarchive.crawl.outcome",
     "failures": "newsarchive.crawl.failures",
@@ -83,8 +85,8 @@ def show_value(value: Any) -> str:
 
 def settings_rows() -> list[tuple[str, Any, str]]:
     """(name, default, meaning) of every NEWSARCHIVE_* setting. Today: defaults from
-    the settings module, meanings from meanings.toml; later: one settings schema."""
-    module = source("settings")
+    newsarchive.defaults, meanings from meanings.toml; later: one settings schema."""
+    module = source("defaults")
     names = [n for n in vars(module) if n.startswith("NEWSARCHIVE_")]
     meaning = meanings("settings", names)
     return [(n, getattr(module, n), meaning[n]) for n in names]
@@ -98,26 +100,33 @@ def gen_settings() -> str:
 
 
 def gen_scrapy_settings() -> str:
-    """Scrapy's own settings that newsarchive's settings module changes."""
+    """Scrapy's own settings newsarchive changes: the add-on's (in any project), then
+    the news project's settings module's."""
     from scrapy.settings import default_settings
 
-    module = source("settings")
-    rows = []
-    for name, value in vars(module).items():
-        if name.isupper() and not name.startswith("NEWSARCHIVE_") and not isinstance(
-            value, dict
-        ):
-            scrapy_value = getattr(default_settings, name, "(not a Scrapy default)")
-            rows.append((f"`{name}`", show_value(value), show_value(scrapy_value)))
-    return table(("setting", "newsarchive", "Scrapy's default"), rows)
+    addon = source("addon")
+    changed = [(n, v, "add-on") for n, v in addon.SCRAPY_DEFAULTS.items()]
+    changed.append(("ROBOTSTXT_USER_AGENT", addon.ROBOTS_AGENT, "add-on, unless USER_AGENT is set"))
+    changed += [
+        (name, value, "`news` project")
+        for name, value in vars(source("settings")).items()
+        if name.isupper() and not name.startswith("NEWSARCHIVE_")
+        and not isinstance(value, dict)
+        and name not in {*addon.SCRAPY_DEFAULTS, "ROBOTSTXT_USER_AGENT"}
+    ]
+    rows = [
+        (f"`{name}`", show_value(value), show_value(
+            getattr(default_settings, name, "(not a Scrapy default)")), where)
+        for name, value, where in changed
+    ]
+    return table(("setting", "newsarchive", "Scrapy's default", "set by"), rows)
 
 
 def gen_components() -> str:
-    """The middlewares, pipelines and extensions the settings module switches on or off."""
-    module = source("settings")
+    """The middlewares, pipelines and extensions the add-on switches on or off."""
     rows = []
-    for setting in ("DOWNLOADER_MIDDLEWARES", "ITEM_PIPELINES", "EXTENSIONS"):
-        for path, order in getattr(module, setting, {}).items():
+    for setting, components in source("addon").COMPONENTS.items():
+        for path, order in components.items():
             if order is None:
                 rows.append((setting, f"`{path}`", "off", "Scrapy's own, replaced"))
                 continue

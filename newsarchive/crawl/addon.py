@@ -7,9 +7,14 @@ Put it in a project's ``ADDONS`` (Scrapy >= 2.14)::
 
 and every HTTP exchange of every spider (robots.txt, redirects and errors included)
 is written to WARC files in the archive, with a CDXJ index and a manifest at the end.
-Its own items pass the pipelines untouched.
+Pages a spider hands over are extracted to clean-text records as well: a request
+whose ``meta`` carries ``newsarchive_article`` (``True``, or the site's name) gets a
+text record for its response (:mod:`newsarchive.crawl.handover`). Nothing else is
+asked of the spider; its own items pass the pipelines untouched.
+docs/guides/scrapy-project.md is the user's guide.
 
-The add-on only wires: it enables newsarchive's downloader middlewares, extensions and item pipelines, sets the ``NEWSARCHIVE_*`` defaults
+The add-on only wires: it enables newsarchive's downloader middlewares, spider
+middleware, extensions and item pipelines, sets the ``NEWSARCHIVE_*`` defaults
 (:mod:`newsarchive.defaults`) and the Scrapy settings an archive depends on, all at
 Scrapy's ``addon`` priority, so a value the project or the command line gives wins
 (a component set to ``None`` stays off). With ``NEWSARCHIVE_REDIS_URL`` it switches
@@ -46,6 +51,10 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "newsarchive.crawl.redirects.CheckedRedirectMiddleware": 600,
 }
+SPIDER_MIDDLEWARES: dict[str, int | None] = {
+    # Next to the spider: pages requested with meta newsarchive_article become articles.
+    "newsarchive.crawl.handover.ArticleHandoverMiddleware": 990,
+}
 ITEM_PIPELINES: dict[str, int | None] = {
     "newsarchive.pipelines.warcmeta.WarcMetadataPipeline": 100,
     "newsarchive.pipelines.extract.ExtractPipeline": 300,
@@ -58,6 +67,7 @@ EXTENSIONS: dict[str, int | None] = {
 }
 COMPONENTS = {
     "DOWNLOADER_MIDDLEWARES": DOWNLOADER_MIDDLEWARES,
+    "SPIDER_MIDDLEWARES": SPIDER_MIDDLEWARES,
     "ITEM_PIPELINES": ITEM_PIPELINES,
     "EXTENSIONS": EXTENSIONS,
 }
