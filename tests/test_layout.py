@@ -49,11 +49,7 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 # Known breaks being mended, each with its way out (this set only shrinks).
-PENDING = {
-    # the session learns it is a shared-crawl worker from the frontier: once the add-on
-    # switches to the Redis frontier, the setting it reads will say so instead
-    ("archive", "newsarchive.cluster.frontier"),
-}
+PENDING: set[tuple[str, str]] = set()
 
 # Parts that run inside a Scrapy crawl; everything else must work without Scrapy loaded
 # (extraction, WARC, storage and corpus code is used by tools and researchers' notebooks).

@@ -22,7 +22,6 @@ from newsarchive.archive.manifest import FileEntry
 from newsarchive.archive.pending import complete_pending
 from newsarchive.archive.recovery import Journal, crashed_journals, recover_crawl
 from newsarchive.archive.state import SiteState, state_key
-from newsarchive.cluster import frontier
 from newsarchive.config import Config
 from newsarchive.errors import ConfigError, StorageError
 from newsarchive.storage import Store, open_store, sha256_file
@@ -93,7 +92,9 @@ class CrawlSession:
         """The crawler's session, created on first use by whichever component asks first."""
         session = getattr(crawler, _ATTR, None)
         if session is None:
-            shared = frontier.membership(crawler) is not None
+            # NEWSARCHIVE_REDIS_URL: a worker of a shared crawl (the add-on switched the
+            # crawl to the Redis frontier on this setting; newsarchive.cluster.workers)
+            shared = bool(str(crawler.settings.get("NEWSARCHIVE_REDIS_URL") or "").strip())
             session = cls.open(Config.from_settings(crawler.settings), shared)
             setattr(crawler, _ATTR, session)
         return session
