@@ -18,6 +18,7 @@ from newsarchive.errors import ConfigError
 from newsarchive.storage.s3 import S3Options
 
 WARC_VERSIONS = ("1.0", "1.1")
+NOARCHIVE_MODES = ("withhold", "keep")
 # Scrapy settings a crawl depends on, with the smallest value that makes sense; a
 # wrong one would otherwise surface as a traceback mid-start-up, or never.
 _SCRAPY_NUMBERS: dict[str, tuple[type, float]] = {
@@ -101,6 +102,10 @@ class Config:
     summary_file: str
     # several machines: names this process in file keys (newsarchive.cluster.workers sets it)
     worker_id: str = ""
+    # a page marked noarchive: "withhold" keeps its response out of the WARC, "keep" archives
+    # it with the signal recorded (newsarchive.rights.signals)
+    noarchive: str = "withhold"
+    tdmrep: bool = True  # fetch each host's /.well-known/tdmrep.json (W3C TDMRep)
 
     @classmethod
     def from_settings(cls, settings: Any) -> Config:
@@ -163,6 +168,11 @@ class Config:
                 )
             return value
 
+        noarchive = str(settings.get("NEWSARCHIVE_NOARCHIVE") or "withhold").strip().lower()
+        if noarchive not in NOARCHIVE_MODES:
+            raise ConfigError(
+                f"NEWSARCHIVE_NOARCHIVE must be withhold or keep, got {noarchive!r}"
+            )
         if crawl_id and not layout.is_crawl_id(crawl_id):
             raise ConfigError(
                 "NEWSARCHIVE_CRAWL_ID must be letters, digits, '-', '_' or '.', "
@@ -189,6 +199,8 @@ class Config:
             max_error_rate=fraction("NEWSARCHIVE_MAX_ERROR_RATE"),
             summary_file=str(settings.get("NEWSARCHIVE_SUMMARY_FILE") or ""),
             worker_id=worker_id(settings),
+            noarchive=noarchive,
+            tdmrep=boolean("NEWSARCHIVE_TDMREP"),
             s3=S3Options(
                 endpoint_url=str(settings.get("NEWSARCHIVE_S3_ENDPOINT_URL") or "") or None,
                 region=str(settings.get("NEWSARCHIVE_S3_REGION") or "") or None,
@@ -205,6 +217,7 @@ class Config:
         return {
             "warc_prefix": self.warc_prefix,
             "warc_version": self.warc_version,
+            "noarchive": self.noarchive,
             "warc_max_size": self.warc_max_size,
             "warc_gzip_level": self.warc_gzip_level,
             "shard_max_records": self.shard_max_records,

@@ -14,6 +14,13 @@ NEWSARCHIVE_SPOOL = ""  # empty = <archive>/.spool for folders
 NEWSARCHIVE_OPERATOR = ""
 NEWSARCHIVE_WARC_PREFIX = "newsarchive"
 NEWSARCHIVE_WARC_VERSION = "1.1"
+# A page marked noarchive (robots meta, <meta name="newsarchive">, X-Robots-Tag):
+# "withhold" keeps its response out of the WARC (and so out of every output);
+# "keep" archives it, with the signal in its records for readers to honour.
+NEWSARCHIVE_NOARCHIVE = "withhold"
+# Fetch (and archive) each host's /.well-known/tdmrep.json before its first page, so each
+# record carries the TDM reservation that applies to it (newsarchive.crawl.rights).
+NEWSARCHIVE_TDMREP = True
 NEWSARCHIVE_WARC_MAX_SIZE = 1024**3
 NEWSARCHIVE_WARC_GZIP_LEVEL = 6
 NEWSARCHIVE_SHARD_MAX_RECORDS = 10_000

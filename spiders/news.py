@@ -23,11 +23,12 @@ from newsarchive.archive.session import CrawlSession
 from newsarchive.cluster import workers
 from newsarchive.config import Config
 from newsarchive.crawl import errorcount
-from newsarchive.crawl.capture import is_unchanged, page_metadata, warc_location
+from newsarchive.crawl.capture import header_pairs, is_unchanged, page_metadata, warc_location
 from newsarchive.crawl.failures import failure_reason
 from newsarchive.crawl.items import ArticlePage
 from newsarchive.crawl.politeness import robots_sitemaps
 from newsarchive.crawl.redirects import REFRESH_TO, REFRESHED_FROM
+from newsarchive.crawl.rights import site_rules
 from newsarchive.crawl.truncation import truncation
 from newsarchive.discovery import links as discovery
 from newsarchive.discovery import listings
@@ -35,6 +36,8 @@ from newsarchive.discovery.classify import is_article, matches_any
 from newsarchive.discovery.sites import Site, load_registry, lookup
 from newsarchive.discovery.urls import article_key, strip_tracking
 from newsarchive.errors import ConfigError
+from newsarchive.rights import tdmrep
+from newsarchive.rights.signals import read_rights
 
 logger = logging.getLogger(__name__)
 
@@ -209,10 +212,14 @@ class NewsSpider(scrapy.Spider):
             head = discovery.page_head(selector, response.url, rejects)
         except ValueError:  # undecodable bytes served as text: archived, nothing to read
             selector, head = None, discovery.PageHead()
+        rights = tdmrep.apply(
+            read_rights(header_pairs(response.headers), selector),
+            site_rules(self.session, response.url), urlsplit(response.url).path,
+        )
         site = self.site
         if is_article(response.url, head.signals, site.article_patterns, site.deny_patterns):
             try:
-                item = self._article(response, head)
+                item = self._article(response, head, rights)
             except Exception as e:  # the page's links and metadata record still count
                 self._error(e, response.url)
                 item = None
@@ -242,14 +249,16 @@ class NewsSpider(scrapy.Spider):
         if not follow and outlinks:
             self.crawler.stats.inc_value("newsarchive/depth_limited", len(outlinks))
         try:
-            metadata = page_metadata(response, self.session.crawl_id, outlinks)
+            metadata = page_metadata(response, self.session.crawl_id, outlinks, rights)
         except Exception as e:
             self._error(e, response.url)
             metadata = None
         if metadata:
             yield metadata  # a WARC metadata record beside the page's response
 
-    def _article(self, response: TextResponse, head: discovery.PageHead) -> ArticlePage | None:
+    def _article(
+        self, response: TextResponse, head: discovery.PageHead, rights: dict[str, Any]
+    ) -> ArticlePage | None:
         location = warc_location(response)
         if location is not None:
             # Counted whether or not text follows: WARC-only crawls find articles too.
@@ -278,6 +287,7 @@ class NewsSpider(scrapy.Spider):
             warc=location,
             etag=(header(b"ETag") or b"").decode("latin-1") or None,
             last_modified=(header(b"Last-Modified") or b"").decode("latin-1") or None,
+            rights=rights,
         )
         return ArticlePage(
             capture=capture,

@@ -32,20 +32,22 @@ ALLOWED: dict[str, set[str]] = {
     "warc": {"storage"},
     "config": {"defaults", "storage"},
     "archive": {"config", "storage", "warc", "discovery", "extract"},
-    "corpus": {"archive", "storage", "warc", "discovery"},
+    "corpus": {"archive", "storage", "warc", "discovery", "rights"},
     "cluster": {"archive", "config", "storage", "warc", "discovery"},
+    "rights": {"discovery", "storage"},
     "crawl": {
         "archive", "cluster", "config", "defaults", "settings", "storage", "warc",
-        "discovery", "extract",
+        "discovery", "extract", "rights",
         "spiders",  # the crawl command checks the spider's arguments
     },
-    "spiders": {"archive", "cluster", "config", "crawl", "discovery", "extract", "storage"},
+    "spiders": {"archive", "cluster", "config", "crawl", "discovery", "extract", "rights",
+                "storage"},
     "pipelines": {"archive", "cluster", "config", "crawl", "discovery", "extract", "storage",
                   "warc"},
-    "tools": {"archive", "config", "corpus", "discovery", "extract", "sample_site", "settings",
-              "storage", "warc"},
+    "tools": {"archive", "config", "corpus", "discovery", "extract", "rights", "sample_site",
+              "settings", "storage", "warc"},
     "cli": {"archive", "cluster", "config", "corpus", "crawl", "discovery", "extract",
-            "sample_site", "settings", "spiders", "storage", "tools", "warc"},
+            "rights", "sample_site", "settings", "spiders", "storage", "tools", "warc"},
 }
 
 # Parts that run inside a Scrapy crawl; everything else must work without Scrapy loaded

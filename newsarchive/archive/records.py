@@ -30,6 +30,8 @@ class Capture:
     warc: RecordLocation
     etag: str | None = None  # validators for the next run's conditional request
     last_modified: str | None = None
+    # what the publisher allows, read from the page (newsarchive.rights.signals)
+    rights: dict[str, Any] | None = None
 
 
 def content_hash(text: str) -> str:
@@ -67,6 +69,7 @@ def build_record(
         "discovery": capture.discovery,
         "http_status": capture.status,
         "warc": capture.warc.as_dict(),
+        "rights": capture.rights,
         "extractor": {**result.extractor, "boilerplate_removed": result.boilerplate_removed},
         "quality": {**result.quality, "boilerplate_removed": result.boilerplate_removed},
     }

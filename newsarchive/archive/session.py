@@ -52,6 +52,9 @@ class CrawlSession:
         self.state: SiteState | None = None  # the crawled site's incremental state
         self.journal = Journal(spool, crawl_id)
         self.since: date | None = None  # oldest publication date to archive
+        # what each host states for its whole site (newsarchive.crawl.rights): its
+        # TDMRep rules and robots.txt's AI groups, written into the manifest
+        self.rights: dict[str, dict[str, Any]] = {"tdmrep": {}, "robots_ai": {}}
 
     @classmethod
     def open(cls, config: Config, shared: bool = False) -> CrawlSession:

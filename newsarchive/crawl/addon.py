@@ -40,6 +40,8 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     # robots.txt per RFC 9309 (newsarchive.crawl.robots) in place of Scrapy's allow-on-error one
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "newsarchive.crawl.robots.RobotsPolicyMiddleware": 100,
+    # site-wide rights (TDMRep file, robots.txt's AI groups), after robots.txt (100)
+    "newsarchive.crawl.rights.SiteRightsMiddleware": 102,
     "newsarchive.crawl.politeness.CrawlDelayMiddleware": 105,  # after RobotsTxtMiddleware (100)
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "newsarchive.crawl.politeness.ContactUserAgentMiddleware": 500,

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.exceptions import DropItem
-from scrapy.http import Response
+from scrapy.http import HtmlResponse, Response
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet import threads
 from twisted.python.threadpool import ThreadPool
@@ -31,7 +31,8 @@ from newsarchive.crawl.incremental import prior_of
 from newsarchive.crawl.items import PageMetadata
 from newsarchive.crawl.politeness import user_agent
 from newsarchive.crawl.truncation import truncation
-from newsarchive.warc import cdxj
+from newsarchive.rights.signals import HEAD_BYTES, says_noarchive
+from newsarchive.warc import cdxj, encodings
 from newsarchive.warc.writer import (
     Exchange,
     RecordLocation,
@@ -46,11 +47,17 @@ logger = logging.getLogger(__name__)
 
 META_KEY = "newsarchive_warc"
 UNCHANGED_KEY = "newsarchive_unchanged"  # set on a known article stored as a revisit
+WITHHELD_KEY = "newsarchive_withheld"  # why a response was kept out of the WARC
 
 
 def is_unchanged(response: Response) -> bool:
     """True for a known article whose fetch was stored as a revisit (no new text)."""
     return bool(response.meta.get(UNCHANGED_KEY))
+
+
+def withheld(response: Response) -> str | None:
+    """Why the response was kept out of the WARC (``noarchive``), None if it was not."""
+    return response.meta.get(WITHHELD_KEY)
 
 
 def warc_location(response: Response) -> RecordLocation | None:
@@ -65,7 +72,8 @@ def capture_middleware(crawler: Any) -> WarcCaptureMiddleware | None:
 
 
 def page_metadata(
-    response: Response, crawl_id: str, outlinks: list[str]
+    response: Response, crawl_id: str, outlinks: list[str],
+    rights: dict[str, Any] | None = None,
 ) -> PageMetadata | None:
     """A metadata item for a captured page (None if the response was never captured)."""
     location = warc_location(response)
@@ -79,10 +87,17 @@ def page_metadata(
         discovery=response.meta.get("discovery", "link"),
         outlinks=outlinks,
         redirected_from=list(response.meta.get("redirect_urls", ())),
+        rights=rights,
     )
 
 
-def _headers(headers: Any) -> list[tuple[str, str]]:
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def header_pairs(headers: Any) -> list[tuple[str, str]]:
+    """Scrapy headers as (name, value) strings, every value of a repeated header kept."""
     pairs = []
     for name, values in headers.items():
         key = name.decode("latin-1")
@@ -92,7 +107,7 @@ def _headers(headers: Any) -> list[tuple[str, str]]:
 
 
 def to_exchange(request: Request, response: Response) -> Exchange:
-    request_headers = _headers(request.headers)
+    request_headers = header_pairs(request.headers)
     if not any(k.lower() == "host" for k, _ in request_headers):
         request_headers.insert(0, ("Host", urlsplit(request.url).netloc))
     try:
@@ -107,7 +122,7 @@ def to_exchange(request: Request, response: Response) -> Exchange:
         protocol=response.protocol or "HTTP/1.1",
         status=response.status,
         reason=reason,
-        response_headers=_headers(response.headers),
+        response_headers=header_pairs(response.headers),
         body=response.body,
         ip_address=str(response.ip_address) if response.ip_address else None,
         truncated=truncation(request, response),
@@ -122,6 +137,7 @@ class WarcCaptureMiddleware:
         self.writer = writer
         self.stats = stats
         self.crawler = crawler
+        self.withhold_noarchive = session.config.noarchive == "withhold"
         self.pool = ThreadPool(1, 1, name="newsarchive-warc")
         # A daemon: after a forced stop nothing closes the pool, and a live thread
         # waiting on its queue kept the process from ever exiting. Every record is
@@ -167,6 +183,17 @@ class WarcCaptureMiddleware:
 
     async def process_response(self, request: Request, response: Response) -> Response:
         exchange = to_exchange(request, response)
+        if self.withhold_noarchive and says_noarchive(
+            exchange.response_headers,
+            # the body as received: still in its Content-Encoding at this priority
+            encodings.head(response.body, _header(response, b"Content-Encoding"), HEAD_BYTES),
+            isinstance(response, HtmlResponse),
+        ):
+            # The publisher asked for no archived copy: none is kept, so no output can
+            # show one. The page is still read for links (noarchive is not nofollow).
+            request.meta[WITHHELD_KEY] = "noarchive"
+            self.stats.inc_value("newsarchive/withheld/noarchive")
+            return response
         from twisted.internet import reactor
 
         write: Any = self.writer.write_exchange

@@ -51,6 +51,8 @@ def counts_from_stats(stats: dict[str, Any]) -> dict[str, Any]:
         # captures kept although an earlier one had another text under the same canonical
         "canonical_conflicts": stats.get("newsarchive/canonical_conflicts", 0),
         "robots_forbidden": stats.get("robotstxt/forbidden", 0),
+        # responses kept out of the WARC at the publisher's request (newsarchive.rights)
+        "withheld": _by_reason(stats, "newsarchive/withheld/"),
         # robots.txt fetches by outcome (RFC 9309): fetched, unavailable (4xx: allow),
         # unreachable (5xx/none: disallow), retried, redirects… (newsarchive.crawl.robots)
         "robots": _by_reason(stats, "newsarchive/crawl/robots/"),
@@ -141,6 +143,7 @@ class ArchiveExtension:
             "site": getattr(site, "name", None),
             "start_urls": list(getattr(site, "entry_urls", ())),
             "finish_reason": reason,
+            "rights": session.rights,
         }
         counts = counts_from_stats(stats.get_stats())
         try:

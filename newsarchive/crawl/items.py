@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from newsarchive.archive.records import Capture
 from newsarchive.extract.extractor import Discarded, Extracted
@@ -34,9 +36,12 @@ class PageMetadata:
     discovery: str  # how the URL was found: start, link, feed, sitemap, …
     outlinks: list[str] = field(default_factory=list, repr=False)
     redirected_from: list[str] = field(default_factory=list)
+    rights: dict[str, Any] | None = None  # newsarchive.rights.signals.read_rights
 
     def warc_fields(self) -> list[tuple[str, str]]:
         fields = [("crawl-id", self.crawl_id), ("discovery", self.discovery)]
+        if self.rights is not None:
+            fields.append(("rights", json.dumps(self.rights, sort_keys=True)))
         fields += [("redirected-from", url) for url in self.redirected_from]
         fields += [("outlink", url) for url in self.outlinks]
         # A field value is one line: a URL that still holds a line break is left out.

@@ -47,10 +47,15 @@ class Article:
     inline_boilerplate: tuple[str, ...] = ()
     expected_body: tuple[str, ...] | None = None
     syndication_id: str | None = None
+    # What a publisher states about the page's use (newsarchive.rights): raw tags added to
+    # its <head> (robots/tdm meta, rel=license, JSON-LD) and extra response headers.
+    head_extra: tuple[str, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         # Accept lists from callers and JSON, store tuples so the value stays hashable.
-        for name in ("paragraphs", "tags", "subheadings", "inline_boilerplate"):
+        object.__setattr__(self, "headers", tuple(tuple(x) for x in self.headers))
+        for name in ("paragraphs", "tags", "subheadings", "inline_boilerplate", "head_extra"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         object.__setattr__(self, "body_links", tuple(tuple(x) for x in self.body_links))
         if self.teaser is not None:

@@ -20,6 +20,11 @@ def robots_txt(base: str) -> bytes:
         "User-agent: *\n"
         "Disallow: /private/\n"
         "\n"
+        # as many news sites now say to AI crawlers (recorded, not newsarchive's group)
+        "User-agent: GPTBot\n"
+        "User-agent: CCBot\n"
+        "Disallow: /\n"
+        "\n"
         f"Sitemap: {base}/sitemap.xml\n"
     ).encode()
 

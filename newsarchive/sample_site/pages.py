@@ -225,7 +225,7 @@ def article_page(theme: Theme, base: str, article: Article, others: Sequence[Art
 <meta name="twitter:card" content="summary">
 <script type="application/ld+json">
 {json_ld(ld)}
-</script>"""
+</script>""" + "".join("\n" + extra for extra in article.head_extra)
     body_html = "\n      ".join(blocks)
     kicker, author = esc(t["nav_" + article.section]), esc(article.author)
     date = esc(loc.format_datetime(article.published))

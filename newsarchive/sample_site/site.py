@@ -7,6 +7,7 @@ its own server on its own port, so tests never share state through globals.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import socket
@@ -79,6 +80,9 @@ class SampleSite:
             if node.name.endswith(ext)
         }
         self.requests: list[tuple[str, str]] = []
+        # /.well-known/tdmrep.json (W3C TDMRep) when set: a list of {location, tdm-reservation,
+        # tdm-policy} rules; unset, the site states nothing there (404)
+        self.tdmrep: list[dict[str, object]] | None = None
         self._trap_hits: dict[str, int] = {}
         self._server: SampleServer | None = None
         self._thread: threading.Thread | None = None
@@ -258,7 +262,12 @@ class SampleSite:
         by_path = {a.path: a for a in articles}
         if path in by_path:
             article = by_path[path]
-            return html(article_page(theme, base, article, articles), article.updated)
+            page = html(article_page(theme, base, article, articles), article.updated)
+            page.headers.update(dict(article.headers))
+            return page
+        if path == "/.well-known/tdmrep.json" and self.tdmrep is not None:
+            return Response(body=json.dumps(self.tdmrep).encode(),
+                            content_type="application/json", last_modified=SITE_EPOCH)
         if path == "/":
             also = [(oddities.BROKEN_TITLES[k], p) for k, p in oddities.BROKEN_PATHS.items()]
             page = home_page(theme, base, articles[: self.HOME_SIZE], articles, also)

@@ -52,6 +52,18 @@ def decode_body(body: bytes, content_encoding: str | None, max_size: int = MAX_S
     return body
 
 
+def head(body: bytes, content_encoding: str | None, size: int) -> bytes:
+    """The first ``size`` bytes of the decoded body, as far as they decode (b"" if the
+    body does not decode at all): enough to read a page's <head> without decoding it all.
+    """
+    try:
+        for coding in reversed(codings(content_encoding)):
+            body = _DECODERS[coding](body, size)
+    except Exception:  # noqa: BLE001 - an undecodable body has no head to read
+        return b""
+    return body[:size]
+
+
 def _frames(
     data: bytes, new_decoder: Callable[[], Any], max_size: int, what: str, chained: bool
 ) -> bytes:

@@ -1,0 +1,330 @@
+"""Rights signals: read from pages and headers, recorded per capture, noarchive withheld,
+the site-wide TDMRep file and robots.txt's AI groups kept with the crawl."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from warcio.archiveiterator import ArchiveIterator
+
+from newsarchive.rights import aibots, policy, signals, tdmrep
+from newsarchive.sample_site import SampleSite
+from newsarchive.sample_site.article import Article
+from tests.helpers import load_manifest, scrapy_crawl, text_records
+
+# --- reading signals ------------------------------------------------------------------
+
+
+def test_robots_meta_header_and_bot_specific_forms() -> None:
+    rights = signals.read_rights(
+        [("X-Robots-Tag", "googlebot: noarchive"), ("X-Robots-Tag", "newsarchive: nosnippet"),
+         ("x-robots-tag", "noimageai")],
+        '<head><meta name="ROBOTS" content="NoAI, none"><meta name="newsarchive" '
+        'content="noarchive"><meta name="otherbot" content="noindex"></head>',
+    )
+    assert rights["noai"] and rights["noindex"] and rights["nosnippet"] and rights["noimageai"]
+    assert rights["noarchive"]  # from our own <meta name="newsarchive">, not googlebot's header
+    assert rights["sources"]["noarchive"] == "meta newsarchive"
+    assert rights["sources"]["nosnippet"] == "header X-Robots-Tag"
+    assert rights["sources"]["noindex"] == "meta robots"  # `none` means noindex (+nofollow)
+
+
+def test_another_bots_directives_are_not_ours() -> None:
+    rights = signals.read_rights(
+        [("X-Robots-Tag", "googlebot: noarchive, noindex")],
+        '<meta name="googlebot" content="noarchive">',
+    )
+    assert not any(rights[d] for d in signals.ROBOTS_DIRECTIVES)
+    assert rights["sources"] == {}
+
+
+def test_tdm_and_licence_from_headers_meta_link_and_json_ld() -> None:
+    page = """<html><head>
+      <meta name="tdm-reservation" content="1"><meta name="tdm-policy" content="https://p.example/policy">
+      <link rel="license" href="https://creativecommons.org/licenses/by-nd/4.0/">
+      <script type="application/ld+json">{"@graph": [{"@type": "WebSite"},
+        {"@type": "NewsArticle", "copyrightHolder": {"@type": "Organization", "name": "Gazette"},
+         "isAccessibleForFree": "False", "license": "https://ignored.example/"}]}</script>
+    </head></html>"""
+    rights = signals.read_rights([("tdm-reservation", "0")], page)
+    assert rights["tdm_reservation"] == 0  # the header is read first and wins
+    assert rights["sources"]["tdm_reservation"] == "header tdm-reservation"
+    assert rights["tdm_policy"] == "https://p.example/policy"
+    assert rights["license"] == "https://creativecommons.org/licenses/by-nd/4.0/"
+    assert rights["sources"]["license"] == "link rel=license"
+    assert rights["copyright_holder"] == "Gazette"
+    assert rights["accessible_for_free"] is False
+
+
+def test_a_page_that_states_nothing() -> None:
+    assert signals.read_rights([], "<p>hello</p>") == signals.empty()
+    assert signals.read_rights([("tdm-reservation", "maybe")], None)["tdm_reservation"] is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    headers=st.lists(st.tuples(st.sampled_from(
+        ["X-Robots-Tag", "tdm-reservation", "tdm-policy", "Content-Type", "x"]), st.text())),
+    html=st.one_of(st.none(), st.text(), st.builds(
+        lambda name, content, ld: (
+            f'<meta name="{name}" content="{content}"><link rel="license" href="{content}">'
+            f'<script type="application/ld+json">{ld}</script>'
+        ),
+        st.sampled_from(["robots", "newsarchive", "tdm-reservation", "tdm-policy"]),
+        st.text(), st.text(),
+    )),
+)
+def test_never_raises_and_keeps_its_shape(headers, html) -> None:
+    rights = signals.read_rights(headers, html)
+    assert set(rights) == set(signals.empty())
+    assert rights["tdm_reservation"] in (None, 0, 1)
+    assert set(rights["sources"]) <= set(rights) - {"sources"}
+    assert all(rights[name] not in (None, False) for name in rights["sources"])
+    json.dumps(rights)  # goes into records and WARC fields as it is
+
+
+def test_says_noarchive_is_the_same_decision_as_read_rights() -> None:
+    page = b'<html><head><meta name="robots" content="noindex,noarchive"></head></html>'
+    assert signals.says_noarchive([], page, html=True)
+    assert not signals.says_noarchive([], page, html=False)  # not HTML: headers only
+    assert signals.says_noarchive([("X-Robots-Tag", "noarchive")], b"%PDF", html=False)
+    assert not signals.says_noarchive([], b'<p>noarchive is a word here</p>', html=True)
+
+
+# --- the site-wide file and robots.txt --------------------------------------------------
+
+
+def test_tdmrep_rules_first_match_wins_and_page_signals_override() -> None:
+    rules = tdmrep.parse(json.dumps([
+        {"location": "/news/2026/*", "tdm-reservation": 1, "tdm-policy": "https://p/"},
+        {"location": "/about$", "tdm-reservation": 1},
+        {"location": "/", "tdm-reservation": 0},
+        {"location": "/bad", "tdm-reservation": 7},  # not a TDMRep value: ignored
+    ]).encode())
+    assert len(rules) == 3
+    assert tdmrep.rule_for(rules, "/news/2026/10/01/a.html")["tdm-reservation"] == 1
+    assert tdmrep.rule_for(rules, "/about")["tdm-reservation"] == 1
+    assert tdmrep.rule_for(rules, "/about.html")["tdm-reservation"] == 0  # `$` ends the path
+    assert tdmrep.rule_for(rules[:2], "/elsewhere") is None
+    page = signals.read_rights([("tdm-reservation", "0")], None)
+    assert tdmrep.apply(page, rules, "/news/2026/x")["tdm_reservation"] == 0
+    silent = tdmrep.apply(signals.empty(), rules, "/news/2026/x")
+    assert silent["tdm_reservation"] == 1 and silent["sources"]["tdm_policy"] == tdmrep.PATH
+
+
+@settings(max_examples=150, deadline=None)
+@given(body=st.one_of(st.binary(), st.builds(lambda v: json.dumps(v).encode(), st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner) | st.dictionaries(
+        st.sampled_from(["location", "tdm-reservation", "tdm-policy", "x"]), inner),
+))), path=st.text())
+def test_tdmrep_file_of_anything_never_raises(body, path) -> None:
+    rules = tdmrep.parse(body)
+    assert all(rule["tdm-reservation"] in (0, 1) for rule in rules)
+    rule = tdmrep.rule_for(rules, path)
+    assert rule is None or rule in rules
+
+
+def test_ai_summary_reads_the_agents_groups() -> None:
+    from protego import Protego
+
+    robots = Protego.parse("User-agent: *\nDisallow: /private/\n\nUser-agent: GPTBot\n"
+                           "Disallow: /\n")
+    summary = aibots.summary(lambda url, agent: robots.can_fetch(url, agent), "https://s/")
+    assert summary["GPTBot"] == "disallowed"
+    assert summary["ClaudeBot"] == "allowed"
+    assert set(summary) == set(aibots.AI_AGENTS)
+
+
+# --- filters ----------------------------------------------------------------------------
+
+
+def test_rights_filters() -> None:
+    reserved = {"rights": {**signals.empty(), "tdm_reservation": 1}}
+    noai = {"rights": {**signals.empty(), "noai": True}}
+    plain = {"rights": signals.empty()}
+    assert policy.excluded(reserved, ("allow-tdm",)) == "tdm-reservation"
+    assert policy.excluded(noai, ("allow-tdm",)) == "noai"
+    assert policy.excluded(plain, ("allow-tdm", "allow-index")) is None
+    assert policy.excluded({"text": "before rights were recorded"}, ("allow-tdm",)) is None
+    with pytest.raises(Exception, match="unknown rights filter 'allow-everything'"):
+        policy.check(["allow-everything"])
+
+
+# --- a real crawl ---------------------------------------------------------------------
+
+WORDS = (
+    "The harbour authority said on Tuesday that the new ferry terminal would open next "
+    "spring after two years of delays caused by storms, a shortage of steel and a dispute "
+    "with the contractor over the cost of the foundations."
+)
+
+
+def _article(slug: str, day: int, **rights) -> Article:
+    return Article(
+        slug=slug, section="world", lang="en", title=f"Ferry terminal story {slug}",
+        author="Ada Lovelace", published=datetime(2026, 9, day, 9, tzinfo=UTC),
+        paragraphs=(WORDS, WORDS.replace("Tuesday", "Monday"), WORDS.replace("spring", "June")),
+        **rights,
+    )
+
+
+ARTICLES = {
+    "noai-licensed": dict(head_extra=(
+        '<meta name="robots" content="noai">',
+        '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">',
+    )),
+    "header-noarchive": dict(headers=(("X-Robots-Tag", "noarchive"),)),
+    "meta-noarchive": dict(head_extra=('<meta name="newsarchive" content="noarchive">',)),
+    "tdm-header": dict(headers=(("tdm-reservation", "1"), ("tdm-policy", "https://p/"))),
+    "other-bot": dict(headers=(("X-Robots-Tag", "googlebot: noarchive"),)),
+    "well-known": {},
+}
+
+
+@pytest.fixture(scope="module")
+def rights_site():
+    with SampleSite() as site:
+        for day, (slug, rights) in enumerate(ARTICLES.items(), start=1):
+            site.add_article(_article(slug, day, **rights))
+        reserved = site.article("well-known").path
+        site.tdmrep = [{"location": reserved, "tdm-reservation": 1}]
+        yield site
+
+
+def _crawl(site: SampleSite, archive: Path, *settings: str):
+    args = ["-a", f"url={site.base_url}/", "-s", f"NEWSARCHIVE_ARCHIVE={archive}",
+            "-s", "NEWSARCHIVE_EXTRACT_WORKERS=1"]
+    for setting in settings:
+        args += ["-s", setting]
+    return scrapy_crawl(*args)
+
+
+def _warc_responses(archive: Path, manifest: dict) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for entry in manifest["files"]:
+        if entry["kind"] == "warc":
+            with open(archive / entry["key"], "rb") as f:
+                for record in ArchiveIterator(f):
+                    url = record.rec_headers.get_header("WARC-Target-URI")
+                    found.setdefault(url, []).append(record.rec_type)
+    return found
+
+
+@pytest.fixture(scope="module")
+def rights_crawl(rights_site, tmp_path_factory):
+    archive = tmp_path_factory.mktemp("rights") / "archive"
+    process = _crawl(rights_site, archive)
+    assert process.returncode == 0, process.stderr[-3000:]
+    manifest = load_manifest(archive)
+    return archive, manifest
+
+
+def test_records_carry_each_signal_with_its_source(rights_site, rights_crawl) -> None:
+    archive, manifest = rights_crawl
+    records = {r["url"]: r for r in text_records(archive, manifest)}
+
+    def rights(slug: str) -> dict:
+        return records[rights_site.url(rights_site.article(slug).path)]["rights"]
+
+    assert rights("noai-licensed")["noai"] and rights("noai-licensed")["sources"] == {
+        "noai": "meta robots", "license": "link rel=license"}
+    assert rights("tdm-header")["tdm_reservation"] == 1
+    assert rights("tdm-header")["tdm_policy"] == "https://p/"
+    assert rights("well-known")["tdm_reservation"] == 1
+    assert rights("well-known")["sources"]["tdm_reservation"] == tdmrep.PATH
+    assert not rights("other-bot")["noarchive"]
+    # every other article states its JSON-LD publisher but no licence or reservation
+    plain = [r["rights"] for r in records.values() if "Ferry" not in (r["title"] or "")]
+    assert plain and all(r["tdm_reservation"] is None and not r["noai"] for r in plain)
+
+
+def test_noarchive_pages_are_withheld_from_the_warc(rights_site, rights_crawl) -> None:
+    archive, manifest = rights_crawl
+    responses = _warc_responses(archive, manifest)
+    records = {r["url"] for r in text_records(archive, manifest)}
+    for slug in ("header-noarchive", "meta-noarchive"):
+        url = rights_site.url(rights_site.article(slug).path)
+        assert url not in responses, (slug, responses.get(url))
+        assert url not in records
+    other = rights_site.url(rights_site.article("other-bot").path)
+    assert "response" in responses[other]  # googlebot's noarchive is not ours
+    assert manifest["counts"]["withheld"] == {"noarchive": 2}
+
+
+def test_site_wide_signals_are_archived_and_kept_with_the_crawl(
+    rights_site, rights_crawl
+) -> None:
+    archive, manifest = rights_crawl
+    host = rights_site.base_url.split("//", 1)[1]
+    crawl_rights = manifest["crawl"]["rights"]
+    assert crawl_rights["robots_ai"][host]["GPTBot"] == "disallowed"
+    assert crawl_rights["robots_ai"][host]["ClaudeBot"] == "allowed"
+    assert crawl_rights["tdmrep"][host] == rights_site.tdmrep
+    responses = _warc_responses(archive, manifest)
+    assert "response" in responses[rights_site.url(tdmrep.PATH)]
+
+
+def test_metadata_records_carry_the_rights(rights_site, rights_crawl) -> None:
+    archive, manifest = rights_crawl
+    url = rights_site.url(rights_site.article("tdm-header").path)
+    for entry in manifest["files"]:
+        if entry["kind"] != "warc":
+            continue
+        with open(archive / entry["key"], "rb") as f:
+            for record in ArchiveIterator(f):
+                if (record.rec_type == "metadata"
+                        and record.rec_headers.get_header("WARC-Target-URI") == url):
+                    body = record.content_stream().read().decode()
+                    line = next(x for x in body.splitlines() if x.startswith("rights: "))
+                    assert json.loads(line.removeprefix("rights: "))["tdm_reservation"] == 1
+                    return
+    pytest.fail("no metadata record for the article")
+
+
+def test_keep_mode_archives_noarchive_pages_with_the_flag(rights_site, tmp_path) -> None:
+    archive = tmp_path / "archive"
+    process = _crawl(rights_site, archive, "NEWSARCHIVE_NOARCHIVE=keep",
+                     "NEWSARCHIVE_TDMREP=false")
+    assert process.returncode == 0, process.stderr[-3000:]
+    manifest = load_manifest(archive)
+    records = {r["url"]: r for r in text_records(archive, manifest)}
+    url = rights_site.url(rights_site.article("header-noarchive").path)
+    assert records[url]["rights"]["noarchive"] is True
+    assert manifest["counts"]["withheld"] == {}
+    assert manifest["crawl"]["rights"]["tdmrep"] == {}
+    assert rights_site.url(tdmrep.PATH) not in _warc_responses(archive, manifest)
+
+
+def test_bad_noarchive_setting_is_one_line_at_start(tmp_path) -> None:
+    process = scrapy_crawl("-a", "url=http://127.0.0.1:9/", "-s",
+                           f"NEWSARCHIVE_ARCHIVE={tmp_path}", "-s", "NEWSARCHIVE_NOARCHIVE=maybe")
+    assert process.returncode == 2
+    assert "NEWSARCHIVE_NOARCHIVE must be withhold or keep, got 'maybe'" in process.stderr
+    assert "Traceback" not in process.stderr
+
+
+@settings(max_examples=100, deadline=None)
+@given(body=st.binary(max_size=5000), size=st.integers(1, 6000),
+       coding=st.sampled_from(["gzip", "deflate", "br", "identity", "gzip, br"]))
+def test_the_head_of_an_encoded_body(body, size, coding) -> None:
+    """The capture reads a page's <head> from the body as received (still encoded)."""
+    import gzip
+    import zlib
+
+    import brotli
+
+    from newsarchive.warc.encodings import head
+
+    encode = {"gzip": gzip.compress, "deflate": zlib.compress, "br": brotli.compress,
+              "identity": lambda b: b}
+    encoded = body
+    for name in coding.split(", "):
+        encoded = encode[name](encoded)
+    assert head(encoded, coding, size) == body[:size]
+    assert head(b"\x00not gzip", "gzip", size) == b""
