@@ -328,3 +328,138 @@ def test_the_head_of_an_encoded_body(body, size, coding) -> None:
         encoded = encode[name](encoded)
     assert head(encoded, coding, size) == body[:size]
     assert head(b"\x00not gzip", "gzip", size) == b""
+
+
+# --- takedowns ------------------------------------------------------------------------
+
+
+def _cli(*args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "newsarchive.cli", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def _exported(archive: Path, out: Path, *options: str) -> dict[str, dict]:
+    process = _cli("export", str(archive), "-o", str(out), "--overwrite", *options)
+    assert process.returncode == 0, process.stderr
+    with open(out / "corpus.jsonl", encoding="utf-8") as f:
+        return {r["url"]: r for r in map(json.loads, f)}
+
+
+@pytest.fixture
+def own_archive(rights_crawl, tmp_path) -> Path:
+    """A copy of the rights crawl's archive, for a test that adds to its takedown list."""
+    import shutil
+
+    archive = tmp_path / "archive"
+    shutil.copytree(rights_crawl[0], archive)
+    return archive
+
+
+def test_export_honours_rights_filters_and_says_why_in_the_data_card(
+    rights_site, rights_crawl, tmp_path
+) -> None:
+    archive, manifest = rights_crawl
+    every = _exported(archive, tmp_path / "all")
+    allowed = _exported(archive, tmp_path / "tdm", "--rights", "allow-tdm")
+    gone = {rights_site.url(rights_site.article(s).path)
+            for s in ("noai-licensed", "tdm-header", "well-known")}
+    assert gone <= set(every) and not gone & set(allowed)
+    assert set(every) - set(allowed) == gone
+    card = json.loads((tmp_path / "tdm" / "datacard.json").read_text())
+    assert card["rights"]["left_out"] == {"noai": 1, "tdm-reservation": 2}
+    assert card["rights"]["filters"] == ["allow-tdm"]
+    host = rights_site.base_url.split("//", 1)[1]
+    assert card["rights"]["robots_ai"][host]["GPTBot"] == "disallowed"
+    readme = (tmp_path / "tdm" / "README.md").read_text()
+    assert "| tdm-reservation | 2 |" in readme and "GPTBot" in readme
+    every_card = json.loads((tmp_path / "all" / "datacard.json").read_text())
+    assert every_card["rights"]["exported"]["licence stated"] == 1
+    assert every_card["rights"]["exported"]["tdm-reservation"] == 2
+
+
+def test_a_takedown_withdraws_an_article_from_every_output_and_verify_still_passes(
+    rights_site, own_archive, tmp_path
+) -> None:
+    from newsarchive.corpus import Corpus
+    from newsarchive.storage import open_store
+    from newsarchive.tools.replay import prepare_collection
+    from newsarchive.tools.wacz import build_wacz
+
+    url = rights_site.url(rights_site.article("tdm-header").path)
+    before = _exported(own_archive, tmp_path / "before")
+    assert url in before
+    done = _cli("takedown", str(own_archive), url + "?utm_source=mail", "--reason",
+                "publisher request #12", "--by", "legal@example.org")
+    assert done.returncode == 0, done.stderr
+    after = _exported(own_archive, tmp_path / "after")
+    assert set(before) - set(after) == {url}
+    card = json.loads((tmp_path / "after" / "datacard.json").read_text())
+    assert card["rights"]["left_out"] == {"takedown": 1}
+    assert url not in {r["url"] for r in Corpus(str(own_archive)).records()}
+    stats = _cli("stats", str(own_archive), "--json")
+    assert json.loads(stats.stdout)["articles"] == len(before) - 1
+    show = _cli("show", "--archive", str(own_archive), url)
+    assert show.returncode == 2 and "was taken down" in show.stderr
+    assert "legal@example.org: publisher request #12" in show.stderr
+
+    store = open_store(str(own_archive))
+    manifest = load_manifest(own_archive)
+    package = build_wacz(store, manifest["crawl_id"], tmp_path / "crawl.wacz")
+    assert package.pages == len(after)
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "crawl.wacz") as z:
+        warcs = [n for n in z.namelist() if n.endswith(".warc.gz")]
+        for name in warcs:
+            (tmp_path / "w.warc.gz").write_bytes(z.read(name))
+            with open(tmp_path / "w.warc.gz", "rb") as f:
+                uris = {r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(f)}
+            assert url not in uris
+    collection = prepare_collection(store, tmp_path / "replay")
+    indexed = "".join(p.read_text() for p in (collection.folder / "indexes").iterdir())
+    assert url not in indexed and rights_site.url("/") in indexed
+
+    verify = _cli("verify", str(own_archive))
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "takedown list: 1 file(s), ok" in verify.stdout
+    listed = _cli("takedown", str(own_archive), "--list")
+    assert "publisher request #12" in listed.stdout and url in listed.stdout
+
+    undo = _cli("takedown", str(own_archive), url, "--undo", "--reason", "licence agreed")
+    assert undo.returncode == 0, undo.stderr
+    assert url in _exported(own_archive, tmp_path / "again")
+    assert "0 article(s) withdrawn" in _cli("takedown", str(own_archive), "--list").stderr
+
+
+def test_a_takedown_by_record_id_and_its_refusals(rights_site, own_archive) -> None:
+    records = {r["url"]: r for r in text_records(own_archive, load_manifest(own_archive))}
+    url = rights_site.url(rights_site.article("noai-licensed").path)
+    done = _cli("takedown", str(own_archive), records[url]["id"][:10], "--reason", "x")
+    assert done.returncode == 0, done.stderr
+    assert f"withdrawn: {url}" in done.stdout
+    for args, needle in [
+        ((url,), "--reason is required"),
+        ((), "name at least one article"),
+        (("deadbeefdeadbeef", "--reason", "x"), "no article with id"),
+        (("--list", url), "--list takes no URL-OR-ID"),
+    ]:
+        refused = _cli("takedown", str(own_archive), *args)
+        assert refused.returncode == 2 and needle in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr
+
+
+def test_a_damaged_takedown_file_stops_readers_and_fails_verify(
+    rights_site, own_archive, tmp_path
+) -> None:
+    url = rights_site.url(rights_site.article("tdm-header").path)
+    assert _cli("takedown", str(own_archive), url, "--reason", "x").returncode == 0
+    entries = next((own_archive / "takedowns").glob("*.jsonl"))
+    entries.write_bytes(entries.read_bytes().replace(b"takedown", b"takedowX", 1))
+    verify = _cli("verify", str(own_archive))
+    assert verify.returncode == 1 and "sha256 differs" in verify.stdout
+    export = _cli("export", str(own_archive), "-o", str(tmp_path / "out"))
+    assert export.returncode == 2 and "does not match its manifest" in export.stderr
+    assert "Traceback" not in export.stderr

@@ -87,9 +87,9 @@ def _register() -> None:
     for module in (demo, sample_site, sites, summary, upload_pending, export, stats, show):
         main.add_command(module.command)
 
-    from newsarchive.cli import replay, verify, wacz  # for archivists
+    from newsarchive.cli import replay, takedown, verify, wacz  # for archivists
 
-    for module in (verify, wacz, replay):
+    for module in (verify, wacz, replay, takedown):
         main.add_command(module.command)
 
     from newsarchive.cli import reextract  # new text records from stored WARC files

@@ -24,6 +24,11 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--crawl", multiple=True, help="Only these crawl ids (repeat, or a,b)."),
         click.option("--min-words", type=click.IntRange(min=0), metavar="N",
                      help="Only texts with at least N words."),
+        click.option("--rights", multiple=True, metavar="FILTER",
+                     type=click.Choice(["allow-tdm", "allow-index", "allow-snippet"]),
+                     help="Honour what publishers stated: allow-tdm leaves out pages with a "
+                          "TDM reservation or noai; allow-index noindex pages; "
+                          "allow-snippet nosnippet pages (repeatable)."),
         click.option("--all-extractions", is_flag=True,
                      help="Every extraction of each capture: a re-extracted crawl's old "
                           "records too (default: the latest extraction only)."),
@@ -36,12 +41,13 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def build_filter(
     site: tuple[str, ...], lang: tuple[str, ...], since: str | None, until: str | None,
     date_field: str, crawl: tuple[str, ...], min_words: int | None,
+    rights: tuple[str, ...] = (),
 ) -> Any:
     from newsarchive.corpus.filters import Filter
 
     return Filter.build(
         site=site or None, lang=lang or None, since=since, until=until,
-        date_field=date_field, crawl=crawl or None, min_words=min_words,
+        date_field=date_field, crawl=crawl or None, min_words=min_words, rights=rights or None,
     )
 
 
@@ -77,7 +83,8 @@ def warn_damaged(archive: Any) -> None:
 def command(
     archive: str, out: str, fmt: str, site: tuple[str, ...], lang: tuple[str, ...],
     since: str | None, until: str | None, date_field: str, crawl: tuple[str, ...],
-    min_words: int | None, all_extractions: bool, dedupe: str, near_threshold: float,
+    min_words: int | None, rights: tuple[str, ...], all_extractions: bool, dedupe: str,
+    near_threshold: float,
     fields: str | None, partition: bool, overwrite: bool, workers: int,
     progress: bool | None,
 ) -> None:
@@ -98,7 +105,7 @@ def command(
     options = ExportOptions(
         format=fmt,
         fields=select_fields(fields),
-        filter=build_filter(site, lang, since, until, date_field, crawl, min_words),
+        filter=build_filter(site, lang, since, until, date_field, crawl, min_words, rights),
         dedupe=DedupeOptions(mode=dedupe, threshold=near_threshold),
         partition=partition,
     )

@@ -32,6 +32,12 @@ def command(ident: str, archive: str, raw: bool, decode: bool, as_json: bool) ->
     damaged: list[str] = []
     matches = find(source, ident, damaged)
     if not matches:
+        if "://" in ident and source.withdrawn.url(ident):
+            from newsarchive.discovery.urls import article_key
+
+            entry = source.withdrawn.keys[article_key(ident)]
+            raise ConfigError(f"{ident} was taken down on {entry.when} by {entry.who}: "
+                              f"{entry.reason} (newsarchive takedown --list)")
         hint = ""
         if "://" not in ident and ("/" in ident or "." in ident):
             hint = f" (a URL needs its scheme: https://{ident})"

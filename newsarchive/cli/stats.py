@@ -28,7 +28,8 @@ def _plot_format(ctx: click.Context, param: click.Parameter, value: str | None) 
 def command(
     archive: str, site: tuple[str, ...], lang: tuple[str, ...], since: str | None,
     until: str | None, date_field: str, crawl: tuple[str, ...], min_words: int | None,
-    all_extractions: bool, as_json: bool, plot: str | None, workers: int,
+    rights: tuple[str, ...], all_extractions: bool, as_json: bool, plot: str | None,
+    workers: int,
 ) -> None:
     """Show what ARCHIVE (folder or s3://bucket/prefix) holds, from its complete crawls."""
     from pathlib import Path
@@ -36,7 +37,7 @@ def command(
     from newsarchive.corpus import stats
     from newsarchive.corpus.reader import Archive
 
-    flt = build_filter(site, lang, since, until, date_field, crawl, min_words)
+    flt = build_filter(site, lang, since, until, date_field, crawl, min_words, rights)
     source = Archive(archive, workers=workers, all_extractions=all_extractions)
     try:
         figures = stats.collect(source, flt)

@@ -65,11 +65,14 @@ class Corpus:
         date_field: str | None = None,
         crawl: str | Iterable[str] | None = None,
         min_words: int | None = None,
+        rights: str | Iterable[str] | None = None,
     ) -> Corpus:
-        """A corpus narrowed further; ``until`` includes that whole day."""
+        """A corpus narrowed further; ``until`` includes that whole day. ``rights``
+        honours what publishers stated (``"allow-tdm"``: no TDM reservation, no noai).
+        Articles on the archive's takedown list are never part of a corpus."""
         narrowed = self._filter.refine(
             site=site, lang=lang, since=since, until=until, date_field=date_field,
-            crawl=crawl, min_words=min_words,
+            crawl=crawl, min_words=min_words, rights=rights,
         )
         self.archive.check(narrowed)
         return Corpus(self.archive, _filter=narrowed, _dedupe=self._dedupe)

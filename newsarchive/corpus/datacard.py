@@ -39,6 +39,7 @@ def build(
     per_month: Counter[str],
     dedupe: dict[str, Any],
     files: list[dict[str, Any]],
+    rights: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     crawls = []
     for crawl_id in crawls_read:
@@ -68,10 +69,64 @@ def build(
             "per_month": dict(sorted(per_month.items())),
         },
         "dedupe": dedupe,
+        # what publishers stated, of what was exported and of what was left out and why
+        # (a takedown, or a rights filter's reason), and each site's stance to AI crawlers
+        "rights": {**(rights or {}), "robots_ai": _robots_ai(manifests, crawls_read)},
         "files": files,
         "software": software_versions(_SOFTWARE),
         "terms": TERMS_NOTE,
     }
+
+
+def rights_signals(record: dict[str, Any]) -> list[str]:
+    """The rights signals a record carries, as data-card counters."""
+    rights = record.get("rights")
+    if not isinstance(rights, dict):
+        return ["not recorded"]
+    found = [d for d in ("noindex", "noarchive", "nosnippet", "noai", "noimageai")
+             if rights.get(d)]
+    if rights.get("tdm_reservation") == 1:
+        found.append("tdm-reservation")
+    if rights.get("license"):
+        found.append("licence stated")
+    if rights.get("accessible_for_free") is False:
+        found.append("paywalled (isAccessibleForFree: false)")
+    return found or ["none stated"]
+
+
+def _rights_section(rights: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Rights",
+        "",
+        "What publishers stated, as recorded at crawl time (robots meta and X-Robots-Tag, "
+        "TDMRep, the declared licence). Rights filters and the archive's takedown list "
+        "decide what was left out; everything else is recorded, not enforced: check the "
+        "terms that apply to your use.",
+        "",
+        *_table("signal (exported records)", rights.get("exported", {})),
+        "",
+    ]
+    if rights.get("left_out"):
+        lines += [*_table("left out because", rights["left_out"]), ""]
+    stance = rights.get("robots_ai") or {}
+    if stance:
+        lines += ["robots.txt towards AI crawlers (disallowed at the site root):", ""]
+        for host, agents in stance.items():
+            refused = sorted(a for a, v in agents.items() if v == "disallowed")
+            lines.append(f"- {host}: {', '.join(refused) or 'none disallowed'}")
+        lines.append("")
+    return lines
+
+
+def _robots_ai(manifests: dict[str, dict[str, Any]], crawls: list[str]) -> dict[str, Any]:
+    """Each host's robots.txt stance to AI crawlers, from the latest crawl that read it."""
+    stance: dict[str, Any] = {}
+    for crawl_id in crawls:
+        crawl = manifests[crawl_id].get("crawl", {})
+        rights = crawl.get("rights") if isinstance(crawl, dict) else None
+        if isinstance(rights, dict) and isinstance(rights.get("robots_ai"), dict):
+            stance.update(rights["robots_ai"])
+    return dict(sorted(stance.items()))
 
 
 def _table(title: str, counts: dict[str, int]) -> list[str]:
@@ -95,6 +150,7 @@ def render(card: dict[str, Any]) -> str:
         f"{flt['date_field']} date before": flt["until"] or "any",
         "crawls": ", ".join(flt["crawls"]) or "all complete crawls",
         "minimum words": str(flt["min_words"]),
+        "rights filters": ", ".join(flt.get("rights", [])) or "none",
     }
     lines = [
         "# newsarchive corpus export",
@@ -145,6 +201,7 @@ def render(card: dict[str, Any]) -> str:
         lines.extend(f"- {key}: {value}" for key, value in dedupe.items())
     lines += [
         "",
+        *_rights_section(card.get("rights", {})),
         "## Files",
         "",
         "| file | records | bytes |",

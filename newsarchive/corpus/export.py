@@ -269,8 +269,10 @@ def export(
         return {"kept": result.exported, "filtered": result.filtered, "dup": result.duplicates}
 
     ordinal = 0
+    left_out: Counter[str] = Counter()
+    signals: Counter[str] = Counter()
     try:
-        for _shard, record in archive.scan(flt, shards):
+        for _shard, record in archive.scan(flt, shards, left_out):
             result.read += 1
             bar.tick(postfix)
             if record is None:
@@ -289,6 +291,7 @@ def export(
             per_site[str(record.get("site"))] += 1
             per_language[record.get("language") or "unknown"] += 1
             per_month[day[:7]] += 1
+            signals.update(datacard.rights_signals(record))
     finally:
         bar.close()
         sink.close()
@@ -315,6 +318,8 @@ def export(
         per_month=per_month,
         dedupe=dedupe,
         files=result.files,
+        rights={"filters": list(flt.rights), "exported": dict(sorted(signals.items())),
+                "left_out": dict(sorted(left_out.items()))},
     )
     (out / CARD_JSON).write_text(datacard.dumps(card), encoding="utf-8")
     (out / CARD_MD).write_text(datacard.render(card), encoding="utf-8")

@@ -17,6 +17,7 @@ from typing import Any
 
 from newsarchive.corpus.schema import parse_time
 from newsarchive.errors import ConfigError
+from newsarchive.rights import policy
 
 DATE_FIELDS = ("published", "fetched")
 _LANG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
@@ -71,6 +72,8 @@ class Filter:
     date_field: str = "published"
     crawls: frozenset[str] = field(default_factory=frozenset)
     min_words: int = 0
+    # rights filters (newsarchive.rights.policy): e.g. allow-tdm leaves out reserved pages
+    rights: tuple[str, ...] = ()
 
     @classmethod
     def build(
@@ -83,11 +86,12 @@ class Filter:
         date_field: str = "published",
         crawl: str | Iterable[str] | None = None,
         min_words: int | str | None = None,
+        rights: str | Iterable[str] | None = None,
     ) -> Filter:
         """Validate user values (strings from the command line, or Python values)."""
         return cls().refine(
             site=site, lang=lang, since=since, until=until, date_field=date_field,
-            crawl=crawl, min_words=min_words,
+            crawl=crawl, min_words=min_words, rights=rights,
         )
 
     def refine(
@@ -100,6 +104,7 @@ class Filter:
         date_field: str | None = None,
         crawl: str | Iterable[str] | None = None,
         min_words: int | str | None = None,
+        rights: str | Iterable[str] | None = None,
     ) -> Filter:
         """This filter with the given criteria replaced; unset ones stay as they are."""
         changes: dict[str, Any] = {}
@@ -135,6 +140,8 @@ class Filter:
                     f"--min-words {min_words!r} is not a whole number ≥ 0"
                 ) from None
             changes["min_words"] = words
+        if rights is not None:
+            changes["rights"] = policy.check(sorted(_values(rights)))
         result = replace(self, **changes)
         if result.since and result.until and result.since >= result.until:
             raise ConfigError("--since must be before --until")
@@ -157,6 +164,13 @@ class Filter:
 
     # -- records ---------------------------------------------------------------------
     def matches(self, record: dict[str, Any]) -> bool:
+        return self.matches_selection(record) and self.excluded_by_rights(record) is None
+
+    def excluded_by_rights(self, record: dict[str, Any]) -> str | None:
+        """Why the rights filters leave the record out (None: they keep it)."""
+        return policy.excluded(record, self.rights) if self.rights else None
+
+    def matches_selection(self, record: dict[str, Any]) -> bool:
         if self.sites and record.get("site") not in self.sites:
             return False
         if self.languages and record.get("language") not in self.languages:
@@ -186,6 +200,7 @@ class Filter:
             "date_field": self.date_field,
             "crawls": sorted(self.crawls),
             "min_words": self.min_words,
+            "rights": list(self.rights),
         }
 
 

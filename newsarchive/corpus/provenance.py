@@ -36,7 +36,8 @@ def find(
         raise ConfigError(f"{ident!r}: give a full URL, or at least 8 characters of an id")
     if not by_url and not archive.all_extractions:
         # An id names one extraction, superseded or not: look in every one.
-        archive = type(archive)(archive.store, archive.workers, all_extractions=True)
+        archive = type(archive)(archive.store, archive.workers, all_extractions=True,
+                                honour_takedowns=archive.honour_takedowns)
     matches = []
     for shard in archive.shards():
         try:

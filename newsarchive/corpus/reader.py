@@ -17,7 +17,7 @@ import io
 import json
 import logging
 import re
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +27,7 @@ from newsarchive.archive.manifest import DamagedManifest
 from newsarchive.archive.summary import read_manifest
 from newsarchive.corpus.filters import Filter, partition_site
 from newsarchive.errors import ConfigError, StorageError
+from newsarchive.rights.takedowns import Withdrawn
 from newsarchive.storage import Store, open_store
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class Archive:
         prefetch: int | None = None,
         prefetch_bytes: int = 32 << 20,
         all_extractions: bool = False,
+        honour_takedowns: bool = True,
     ) -> None:
         self.store = open_store(archive) if isinstance(archive, str) else archive
         self.uri = self.store.uri
@@ -69,6 +71,9 @@ class Archive:
         # counts once, with its latest extraction, unless every extraction is asked for.
         self.all_extractions = all_extractions
         self._manifests: dict[str, dict[str, Any]] | None = None
+        # False only for the takedown command itself, which must find what it withdraws
+        self.honour_takedowns = honour_takedowns
+        self._withdrawn: Withdrawn | None = None
         # crawls whose manifest cannot be trusted: skipped, and named by the commands
         self.damaged: dict[str, DamagedManifest] = {}
 
@@ -112,6 +117,14 @@ class Archive:
         except DamagedManifest as e:
             logger.info("%s; crawl skipped", e)  # the commands name it (warn_damaged)
             return e
+
+    @property
+    def withdrawn(self) -> Withdrawn:
+        """The archive's takedown list: its articles are left out of every reading."""
+        if self._withdrawn is None:
+            self._withdrawn = Withdrawn.load(self.store) if self.honour_takedowns else (
+                Withdrawn({}))
+        return self._withdrawn
 
     def crawl_ids(self) -> list[str]:
         return list(self.manifests)
@@ -246,13 +259,17 @@ class Archive:
                 yield record
 
     def scan(
-        self, flt: Filter, shards: list[Shard] | None = None
+        self, flt: Filter, shards: list[Shard] | None = None,
+        left_out: Counter[str] | None = None,
     ) -> Iterator[tuple[Shard, dict[str, Any] | None]]:
         """Every record read with its shard; None stands for one that the filter drops.
 
-        Callers that count what they read (progress, data cards) use this one.
+        Callers that count what they read (progress, data cards) use this one;
+        ``left_out`` counts the records withheld by a takedown or a rights filter, by
+        reason, for the data card.
         """
         shards = self.shards(flt) if shards is None else shards
+        withdrawn = self.withdrawn
         for shard, data in self.fetched(shards):
             with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as lines:
                 for number, line in enumerate(lines, 1):
@@ -262,7 +279,14 @@ class Archive:
                         raise StorageError(
                             f"{self.uri}/{shard.key} line {number} is not a JSON record"
                         ) from None
-                    yield shard, (record if flt.matches(record) else None)
+                    if not flt.matches_selection(record):
+                        yield shard, None
+                        continue
+                    why = "takedown" if withdrawn.record(record) else (
+                        flt.excluded_by_rights(record))
+                    if why is not None and left_out is not None:
+                        left_out[why] += 1
+                    yield shard, (record if why is None else None)
 
 
 def _warc_crawl(manifest: dict[str, Any], crawl_id: str) -> str:

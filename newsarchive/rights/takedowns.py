@@ -7,9 +7,10 @@ crawl does; a file counts once its manifest has landed. Readers (export, stats, 
 the Corpus API, wacz, replay) leave out every capture of a withdrawn article; ``verify``
 still checks every byte, the takedown files included.
 
-An entry withdraws an article by its URL key (newsarchive.discovery.urls.article_key, so
-tracking parameters and fragments do not matter); an undo entry restores it. The
-latest entry for a key wins. Each entry records who, when and why.
+An entry withdraws an article by its URLs: the one named, and every URL and canonical URL
+its captures were archived under, compared as URL keys (newsarchive.discovery.urls.
+article_key, so tracking parameters and fragments do not matter); an undo entry restores
+them. The latest entry for a URL wins. Each entry records who, when and why.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import hashlib
 import json
 import secrets
 import socket
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,8 +36,8 @@ ACTIONS = ("takedown", "undo")
 @dataclass(frozen=True)
 class Entry:
     action: str  # takedown | undo
-    key: str  # the article's URL key
-    url: str  # the URL as recorded (or as given)
+    url: str  # the article's URL (its canonical URL when archived)
+    urls: tuple[str, ...]  # every URL its captures were archived under, url included
     target: str  # what the requester named: a URL or a record id
     reason: str
     who: str
@@ -43,9 +45,15 @@ class Entry:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Entry:
-        if data.get("action") not in ACTIONS or not isinstance(data.get("key"), str):
+        urls = data.get("urls")
+        if (data.get("action") not in ACTIONS or not isinstance(urls, list)
+                or not all(isinstance(u, str) for u in urls)):
             raise ValueError("not a takedown entry")
-        return cls(**{name: str(data.get(name) or "") for name in cls.__dataclass_fields__})
+        fields = {name: str(data.get(name) or "") for name in cls.__dataclass_fields__}
+        return cls(**{**fields, "urls": tuple(urls)})
+
+    def url_keys(self) -> set[str]:
+        return {article_key(u) for u in (self.url, *self.urls)}
 
 
 def default_who() -> str:
@@ -56,10 +64,12 @@ def default_who() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
-def entry(action: str, url: str, target: str, reason: str, who: str) -> Entry:
+def entry(
+    action: str, url: str, target: str, reason: str, who: str, urls: Iterable[str] = ()
+) -> Entry:
     return Entry(
-        action=action, key=article_key(url), url=url, target=target, reason=reason, who=who,
-        when=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        action=action, url=url, urls=tuple(sorted({url, *urls})), target=target,
+        reason=reason, who=who, when=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
 
 
@@ -125,10 +135,11 @@ def withdrawn(store: Store) -> dict[str, Entry]:
     """The URL keys withdrawn now (latest entry per key wins), with their takedown entry."""
     state: dict[str, Entry] = {}
     for e in entries(store):
-        if e.action == "takedown":
-            state[e.key] = e
-        else:
-            state.pop(e.key, None)
+        for key in e.url_keys():
+            if e.action == "takedown":
+                state[key] = e
+            else:
+                state.pop(key, None)
     return state
 
 

@@ -11,6 +11,7 @@ replay also proves those indexes right. ``wayback`` then serves it on 127.0.0.1.
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import shutil
@@ -29,6 +30,7 @@ from newsarchive.archive import layout
 from newsarchive.archive.manifest import DamagedManifest
 from newsarchive.archive.summary import crawl_ids, load_manifest, text_records
 from newsarchive.errors import ConfigError, NewsarchiveError, StorageError
+from newsarchive.rights.takedowns import Withdrawn
 from newsarchive.storage import Store
 from newsarchive.warc import cdxj
 
@@ -122,6 +124,7 @@ def prepare_collection(
     archive.mkdir(parents=True)
     indexes.mkdir()
     local_root = getattr(store, "root", None)  # a folder store: link, don't copy
+    withdrawn = Withdrawn.load(store)  # the takedown list: left out of every index
     warcs = 0
     kept: list[str] = []
     skipped: list[str] = []
@@ -153,6 +156,8 @@ def prepare_collection(
                                    cdxj.index_key(key))
                 # else: a crawl from before indexes were written at crawl time
                 index.write_text(cdxj.index_warc(path, path.name), encoding="utf-8")
+            if withdrawn:
+                _drop_withdrawn(index, withdrawn)
             warcs += 1
     if not kept:
         raise StorageError(f"no readable manifest in {store.uri}: {skipped[0]}")
@@ -164,12 +169,31 @@ def prepare_collection(
     return Collection(root, name, kept, warcs, skipped)
 
 
+def _drop_withdrawn(index: Path, withdrawn: Withdrawn) -> None:
+    """pywb serves only what its indexes list: a withdrawn article's captures are taken
+    out of the collection's copy of the index (the archive's own index is untouched)."""
+    lines = index.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not withdrawn.url(_index_url(line))]
+    if len(kept) != len(lines):
+        index.write_text("".join(kept), encoding="utf-8")
+
+
+def _index_url(line: str) -> str:
+    try:
+        return str(json.loads(line.split(" ", 2)[2]).get("url", ""))
+    except (IndexError, ValueError, AttributeError):
+        return ""
+
+
 def article_urls(store: Store, crawls: list[str], limit: int = 3) -> list[tuple[str, str]]:
     """(pywb timestamp, URL) of a few archived articles, for a person to open first."""
     found: list[tuple[str, str]] = []
     for crawl_id in crawls:
         try:
+            withdrawn = Withdrawn.load(store)
             for record in text_records(store, load_manifest(store, crawl_id)):
+                if withdrawn.record(record):
+                    continue
                 stamp = "".join(c for c in str(record.get("fetched_at", "")) if c.isdigit())
                 found.append((stamp[:14], record["url"]))
                 if len(found) >= limit:

@@ -26,6 +26,7 @@ from newsarchive.archive import layout
 from newsarchive.archive.manifest import DamagedManifest
 from newsarchive.archive.summary import crawl_ids, read_manifest
 from newsarchive.errors import StorageError
+from newsarchive.rights import takedowns
 from newsarchive.storage import Store
 from newsarchive.warc import cdxj
 
@@ -99,12 +100,13 @@ class Report:
     uri: str
     crawls: list[CrawlCheck] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
+    takedowns: list[FileCheck] = field(default_factory=list)  # the takedown list's files
 
     @property
     def problem_count(self) -> int:
         return (
             sum(len(c.problems) + sum(len(f.problems) for f in c.files) for c in self.crawls)
-            + len(self.orphans)
+            + len(self.orphans) + sum(len(f.problems) for f in self.takedowns)
         )
 
     @property
@@ -122,6 +124,13 @@ class Report:
                 lines.extend(f"         {p}" for p in f.problems[:_SHOWN])
                 if len(f.problems) > _SHOWN:
                     lines.append(f"         … and {len(f.problems) - _SHOWN} more")
+        if self.takedowns:
+            bad = [f for f in self.takedowns if not f.ok]
+            lines.append(f"takedown list: {len(self.takedowns)} file(s), "
+                         + ("ok" if not bad else "PROBLEMS"))
+            for f in bad:
+                lines.append(f"  FAIL {f.key}")
+                lines.extend(f"         {p}" for p in f.problems[:_SHOWN])
         if self.orphans:
             lines.append(f"orphans (stored, but no manifest lists them): {len(self.orphans)}")
             lines.extend(f"  {key}" for key in self.orphans)
@@ -151,8 +160,37 @@ def verify_archive(store: Store, crawl_id: str | None = None) -> Report:
             key for key in [*store.list(f"warc/{crawl_id}/"), *store.list("text/")]
             if key.startswith("warc/") or key.rsplit("/", 1)[-1].startswith(f"{crawl_id}-")
         ]
+    if crawl_id is None:
+        report.takedowns, takedown_keys = _verify_takedowns(store)
+        listed |= takedown_keys
+        candidates += list(store.list(takedowns.PREFIX))
     report.orphans = sorted(k for k in candidates if k not in listed)
     return report
+
+
+def _verify_takedowns(store: Store) -> tuple[list[FileCheck], set[str]]:
+    """Each takedown file against its manifest, and its entries readable."""
+    checks: list[FileCheck] = []
+    keys: set[str] = set()
+    for manifest_key in takedowns.manifests(store):
+        keys.add(manifest_key)
+        check = FileCheck(manifest_key, "takedowns")
+        checks.append(check)
+        try:
+            files = json.loads(store.read_bytes(manifest_key))["files"]
+            for item in files:
+                keys.add(item["key"])
+                data = store.read_bytes(item["key"])
+                if len(data) != item["size"]:
+                    check.problems.append(
+                        f"{item['key']}: size {len(data)}, the manifest says {item['size']}")
+                if hashlib.sha256(data).hexdigest() != item["sha256"]:
+                    check.problems.append(f"{item['key']}: sha256 differs from the manifest")
+                for line in data.splitlines():
+                    takedowns.Entry.from_dict(json.loads(line))
+        except Exception as e:  # noqa: BLE001 - damage of any kind is one problem
+            check.problems.append(f"cannot read: {_short(e)}")
+    return checks, keys
 
 
 def _files_of(store: Store, crawl_id: str) -> set[str]:

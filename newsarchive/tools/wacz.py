@@ -23,8 +23,10 @@ from typing import Any
 
 from newsarchive.archive.summary import load_manifest, text_records
 from newsarchive.errors import NewsarchiveError, StorageError
+from newsarchive.rights.takedowns import Withdrawn
 from newsarchive.storage import Store
 from newsarchive.warc import cdxj
+from newsarchive.warc.filtering import copy_without
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +80,11 @@ def build_wacz(store: Store, crawl_id: str, output: Path) -> WaczResult:
         raise NewsarchiveError(f"cannot write {output}: no such folder {output.parent}")
     with tempfile.TemporaryDirectory(prefix="newsarchive-wacz-", dir=output.parent) as tmp:
         work = Path(tmp)
+        withdrawn = Withdrawn.load(store)
         paths = [_fetch(store, entry, work) for entry in warcs]
-        pages = page_list(store, manifest)
+        if withdrawn:  # the takedown list: a package leaves those captures out
+            paths = [_without(path, withdrawn) for path in paths]
+        pages = [p for p in page_list(store, manifest) if not withdrawn.url(p["url"])]
         pages_path = work / "pages.jsonl"
         with open(pages_path, "w", encoding="utf-8") as f:
             header = {"format": PAGES_FORMAT, "id": "pages", "title": f"Crawl {crawl_id}"}
@@ -116,6 +121,15 @@ def _fetch(store: Store, entry: dict[str, Any], work: Path) -> Path:
             "(run `newsarchive verify` on the archive)"
         )
     return path
+
+
+def _without(path: Path, withdrawn: Withdrawn) -> Path:
+    kept = path.with_name("kept-" + path.name)
+    dropped = copy_without(path, kept, withdrawn.url)
+    path.unlink()
+    if dropped:
+        logger.info("%s: %d record(s) of withdrawn articles left out", path.name, dropped)
+    return kept.rename(path)
 
 
 def _description(manifest: dict[str, Any]) -> str:
