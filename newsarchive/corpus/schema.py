@@ -64,6 +64,7 @@ SCHEMA = pa.schema(
         ("warc", WARC_TYPE),
         ("extractor", EXTRACTOR_TYPE),
         ("quality", pa.string()),  # JSON: flags that may grow with the extractor
+        ("rights", pa.string()),  # JSON: the publisher's signals (newsarchive.rights)
     ]
 )
 FIELDS: tuple[str, ...] = tuple(SCHEMA.names)
@@ -121,7 +122,7 @@ def arrow_row(record: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
                 else None,
                 "boilerplate_removed": value.get("boilerplate_removed"),
             }
-        elif name == "quality" and value is not None:
+        elif name in ("quality", "rights") and value is not None:
             value = json.dumps(value, sort_keys=True)
         row[name] = value
     return row
