@@ -253,6 +253,36 @@ def test_a_worker_restarted_under_its_own_id_rejoins_the_crawl(
 
 
 
+def test_a_worker_that_archived_nothing_itself_closes_the_crawl(
+    crawl, sample_site, redis_url, server, tmp_path
+):
+    """The order a loaded machine can produce, made certain: every article is archived by
+    w0, and the worker that closes the crawl, a killed w1 started again, archives none
+    itself. Its exit status is judged by the whole crawl's articles, which it reads as
+    it writes the manifest: after that the crawl's Redis keys are gone."""
+    archive = tmp_path / "archive"
+    keys = CrawlKeys("quiet")
+    # What w1 left in Redis when it was killed just after joining, before any request.
+    server.hset(keys.workers, "w1", "running")
+    server.hset(keys.busy, "w1", 1)
+    server.hset(keys.meta, "runs:w1", 1)
+
+    logs = {w: tmp_path / f"{w}.log" for w in ("w0", "w1")}
+    finish(worker(archive, sample_site.base_url, redis_url, "quiet",
+                  "-s", "NEWSARCHIVE_WORKER_ID=w0", log=logs["w0"]), logs["w0"])
+    assert not (archive / "crawls").exists()  # the crawl waits for w1
+    finish(worker(archive, sample_site.base_url, redis_url, "quiet",
+                  "-s", "NEWSARCHIVE_WORKER_ID=w1", log=logs["w1"]), logs["w1"])
+
+    manifest = json.loads((archive / "crawls" / "quiet.json").read_text())
+    single = sorted(r["url"] for r in text_records(crawl.archive, crawl.manifest))
+    records = text_records(archive, manifest)
+    assert sorted(r["url"] for r in records) == single
+    assert all(r["warc"]["file"].endswith("-w0.warc.gz") for r in records)  # none by w1
+    assert manifest["counts"]["articles"] == len(single)
+    assert not server.keys("newsarchive:quiet:*")
+
+
 def test_a_dead_earlier_run_is_recognised_on_its_own_machine():
     from newsarchive.archive import layout
     from newsarchive.cluster.workers import died_here

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -84,10 +84,20 @@ def _publish_state(
     return entry
 
 
-def finalize(store: Store, server: Any, keys: CrawlKeys) -> str:
-    """Write the crawl's manifest from what its workers recorded; returns its key.
+@dataclass(frozen=True)
+class Finalised:
+    """A crawl's manifest, written: its key, and the counts it gives (every worker's)."""
 
-    The caller holds the crawl's ``finalizing`` claim, so this runs once.
+    key: str
+    counts: dict[str, Any]
+
+
+def finalize(store: Store, server: Any, keys: CrawlKeys) -> Finalised:
+    """Write the crawl's manifest from what its workers recorded.
+
+    The caller holds the crawl's ``finalizing`` claim, so this runs once. The counts
+    come back with the key because the crawl's Redis keys are gone on return: a worker
+    judging the crawl's outcome cannot read them there any more.
     """
     meta = hash_of(server, keys.meta)
     site = meta.get("site", "")
@@ -139,7 +149,7 @@ def finalize(store: Store, server: Any, keys: CrawlKeys) -> str:
         keys.crawl_id, len(files), len(workers), store.uri, key,
     )
     forget(server, keys)
-    return key
+    return Finalised(key, counts)
 
 
 def forget(server: Any, keys: CrawlKeys) -> int:
@@ -193,4 +203,4 @@ def finalize_crawl(server: Any, crawl_id: str, archive: str | None = None) -> st
     left = server.zcard(keys.requests)
     if left:
         logger.warning("crawl %s: %d request(s) left in the queue are dropped", crawl_id, left)
-    return finalize(store, server, keys)
+    return finalize(store, server, keys).key

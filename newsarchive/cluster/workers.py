@@ -40,7 +40,7 @@ from newsarchive.archive.salvage import salvage
 from newsarchive.archive.session import CrawlSession, default_spool
 from newsarchive.archive.state import ArticleState
 from newsarchive.cluster import frontier
-from newsarchive.cluster.finalize import file_record, finalize, hash_of, merge_counts, text
+from newsarchive.cluster.finalize import file_record, finalize, hash_of, text
 from newsarchive.cluster.frontier import CrawlKeys, FrontierConfig, Membership
 from newsarchive.config import Config
 from newsarchive.discovery.sites import Site
@@ -354,6 +354,8 @@ class Coordinator:
         self.interval = min(1.0, timeout / 4)
         self.started = _now()
         self.waiting = False
+        # The crawl's counts, once this worker wrote its manifest (the last to finish).
+        self.crawl_counts: dict[str, Any] | None = None
         # What the state held at start: the updates to record are what differs.
         self.baseline = dict(session.state.entries) if session.state else {}
         self.loop = task.LoopingCall(self.tick)
@@ -591,21 +593,24 @@ class Coordinator:
                     keys.crawl_id, ", ".join(gone), keys.crawl_id,
                 )
             return None
-        return finalize(session.store, self.server, keys)
+        done = finalize(session.store, self.server, keys)
+        self.crawl_counts = done.counts
+        return done.key
 
     def crawl_stats(self, stats: dict[str, Any]) -> dict[str, Any]:
-        """Stats to judge the outcome by: articles are counted crawl-wide, not per worker."""
-        kinds = ("new", "changed", "unchanged")
-        if any(stats.get(f"newsarchive/articles/{k}") for k in kinds):
+        """Stats to judge the outcome by: articles are counted crawl-wide, not per worker.
+
+        Only the worker that wrote the manifest judges "no article", by the counts it
+        wrote there: the crawl's Redis keys are deleted with finalising, so reading the
+        workers' parts again would find none. The other workers keep their own stats.
+        """
+        if self.crawl_counts is None:
             return stats
-        total: dict[str, Any] = {}
-        try:
-            for value in hash_of(self.server, self.keys.parts).values():
-                merge_counts(total, json.loads(value)["counts"])
-        except Exception:  # finalised and gone: the manifest has the figures
-            return stats
-        found = sum((total.get("articles_by_kind") or {}).get(k, 0) for k in kinds)
-        return {**stats, "newsarchive/articles/new": found}
+        by_kind = self.crawl_counts.get("articles_by_kind") or {}
+        return {**stats, **{
+            f"newsarchive/articles/{kind}": by_kind.get(kind, 0)
+            for kind in ("new", "changed", "unchanged")
+        }}
 
 
 def coordinator(crawler: Any) -> Coordinator | None:
