@@ -188,6 +188,9 @@ def test_a_killed_worker_loses_nothing(crawl, sample_site, redis_url, server, tm
     single = sorted(r["url"] for r in text_records(crawl.archive, crawl.manifest))
     urls = [r["url"] for r in text_records(archive, manifest)]
     assert sorted(urls) == single  # every article archived, none twice
+    # and counted: the killed worker's surviving articles too (recorded by its adopter)
+    assert manifest["counts"]["articles"] == len(single)
+    assert manifest["counts"]["articles_by_kind"]["new"] == len(single)
     state = gzip.decompress(next(
         (archive / f["key"]).read_bytes() for f in manifest["files"] if f["kind"] == "state"
     )).splitlines()
@@ -249,6 +252,7 @@ def test_a_worker_restarted_under_its_own_id_rejoins_the_crawl(
     assert all(writers.values()), writers  # every worker's files, the victim's too
     single = sorted(r["url"] for r in text_records(crawl.archive, crawl.manifest))
     assert sorted(r["url"] for r in text_records(archive, manifest)) == single  # each once
+    assert manifest["counts"]["articles"] == len(single)  # the killed run's counted too
     assert not list(spools.glob("*/journal/*.jsonl"))  # nothing left for a later crawl
 
 
@@ -297,6 +301,18 @@ def test_a_dead_earlier_run_is_recognised_on_its_own_machine():
     # restarted container gets the same pid).
     assert died_here(json.dumps({"host": here, "pid": os.getpid()})) == os.getpid()
     assert died_here(None) is None and died_here(b"not json") is None
+
+
+@pytest.mark.parametrize("tag", ["w1", "w1.2", "host-4242", "host-4242.3"])
+def test_a_shard_names_the_run_that_wrote_it(tag):
+    """A killed run's articles are counted for the run that wrote their shard, once, even
+    when a later recovery meets the shard again under another run's record."""
+    from newsarchive.archive import layout
+    from newsarchive.cluster.workers import shard_writer
+
+    key = layout.text_key("sample", "2026-09-09", "night-1", 12, tag)
+    assert shard_writer(key, "night-1") == tag
+
 
 
 def test_unreachable_redis_stops_before_crawling(sample_site, tmp_path):

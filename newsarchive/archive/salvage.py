@@ -37,8 +37,15 @@ class SalvagedFile:
 @dataclass
 class Salvage:
     files: list[SalvagedFile] = field(default_factory=list)
-    texts: list[dict[str, Any]] = field(default_factory=list)  # text records kept
+    # text records kept, by shard key: the worker that recovers them counts the
+    # articles of each shard once, however many times it is met
+    shard_texts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     cut_bytes: int = 0  # incomplete tails dropped
+
+    @property
+    def texts(self) -> list[dict[str, Any]]:
+        """Every text record kept."""
+        return [record for records in self.shard_texts.values() for record in records]
 
 
 def salvage(folder: Path, crawl_id: str) -> Salvage:
@@ -140,5 +147,6 @@ def _salvage_shard(folder: Path, path: Path, found: Salvage) -> None:
             out.writelines(lines)
         os.replace(tmp, path)
         logger.info("%s: kept %d complete records", path, len(lines))
-    found.texts.extend(json.loads(line) for line in lines)
-    found.files.append(SalvagedFile(path, _key(folder, path), "text", len(lines)))
+    key = _key(folder, path)
+    found.shard_texts[key] = [json.loads(line) for line in lines]
+    found.files.append(SalvagedFile(path, key, "text", len(lines)))

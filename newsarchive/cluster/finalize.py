@@ -2,9 +2,11 @@
 
 Readers trust only ``crawls/<crawl-id>.json``. While the crawl runs, workers record in
 Redis each file as it lands in storage, and at their end their counts and their
-incremental-state updates. The last worker to finish (or `newsarchive finalize`) merges
-them: the state updates into one snapshot of the crawl (the newest capture of each
-article wins), then the manifest, stored last. The crawl's Redis keys go after that.
+incremental-state updates (a killed run's part is recorded by the worker that recovers
+it: the articles whose text survived). The last worker to finish (or `newsarchive
+finalize`) merges them: the state updates into one snapshot of the crawl (the newest
+capture of each article wins), then the manifest, stored last. The crawl's Redis keys go
+after that, so what the crawl counted is known from then on only by the manifest.
 """
 
 from __future__ import annotations
@@ -114,12 +116,15 @@ def finalize(store: Store, server: Any, keys: CrawlKeys) -> Finalised:
     counts: dict[str, Any] = {}
     for part in sorted(parts, key=lambda p: p["tag"]):
         merge_counts(counts, part["counts"])
-    reasons = sorted({p["crawl"].get("finish_reason", "finished") for p in parts})
+    # A killed run's part, recorded by the worker that recovered it, has counts only:
+    # that worker carried its share on, and its own part says how that ended.
+    ended = [p for p in parts if not p.get("recovered_by")]
+    reasons = sorted({p["crawl"].get("finish_reason", "finished") for p in ended})
     unfinished = [r for r in reasons if r != "finished"]
     workers = []
     for worker in sorted(statuses):
         row = {"id": worker, "status": statuses[worker], **info.get(worker, {})}
-        mine = [p for p in parts if p["worker"] == worker]
+        mine = [p for p in ended if p["worker"] == worker]
         if mine:
             row["finish_reason"] = mine[-1]["crawl"].get("finish_reason")
             row["finished_at"] = max(p["finished_at"] for p in mine)

@@ -11,8 +11,9 @@ manifest (newsarchive.cluster.finalize).
 
 A killed worker loses nothing for good. Its stored files are recorded. The next worker
 started on its machine recovers its spool folder (newsarchive.archive.salvage: every whole
-record is kept), puts the requests it had taken back into the queue, and releases the
-articles it had claimed whose text did not survive, so they are archived once.
+record is kept), puts the requests it had taken back into the queue, releases the
+articles it had claimed whose text did not survive, so they are archived once, and
+records the killed run's part: the articles whose text did survive, for the crawl's counts.
 Until then the crawl waits for it; `newsarchive finalize` closes a crawl without it.
 """
 
@@ -449,12 +450,17 @@ class Coordinator:
             session.wait_published()
         if not killed and not (found and found.files) and not server.hlen(keys.taken(dead)):
             return
-        texts = list(found.texts) if found is not None else []
+        # The text that survived: what its spool held, and the shards its killed runs
+        # wrote (or whose storing they recorded) that were stored; each shard once.
+        shards = dict(found.shard_texts) if found is not None else {}
         for value in hash_of(server, keys.files).values():
             record = json.loads(value)
-            if record.get("tag") in killed and record["kind"] == "text":
+            if record["kind"] != "text" or record["key"] in shards:
+                continue
+            if record.get("tag") in killed or shard_writer(record["key"], keys.crawl_id) in killed:
                 data = gzip.decompress(session.store.read_bytes(record["key"]))
-                texts.extend(json.loads(line) for line in data.splitlines() if line)
+                shards[record["key"]] = [json.loads(line) for line in data.splitlines() if line]
+        texts = [r for records in shards.values() for r in records]
         durable = set().union(*(article_keys(r) for r in texts)) if texts else set()
         released = [
             text(k) for k, v in server.hscan_iter(keys.claims, count=1000)
@@ -470,6 +476,8 @@ class Coordinator:
         if state:
             server.hset(keys.state, mapping=state)
         requeued = frontier.requeue(server, keys, dead)
+        # Last: a run with a part is settled, and is not settled again.
+        kept = self._record_killed([t for t in tags if t in killed], dead, shards)
         if dead != self.worker:
             server.hset(keys.workers, dead, "adopted")
             server.hset(keys.busy, dead, 0)
@@ -478,10 +486,35 @@ class Coordinator:
             journal_path(folder, keys.crawl_id).unlink(missing_ok=True)
         logger.warning(
             "recovered worker %s of crawl %s: %d file(s) from its spool (%d bytes cut), "
-            "%d request(s) back in the queue, %d article(s) to fetch again",
+            "%d request(s) back in the queue, %d article(s) kept, %d to fetch again",
             dead, keys.crawl_id, len(found.files) if found else 0,
-            found.cut_bytes if found else 0, requeued, len(released),
+            found.cut_bytes if found else 0, requeued, kept, len(released),
         )
+
+    def _record_killed(
+        self, killed: list[str], dead: str, shards: dict[str, list[dict[str, Any]]]
+    ) -> int:
+        """Record the part of each killed run of ``dead``: the articles whose text survived.
+
+        A killed run never recorded its counts, yet the manifest lists its text: without
+        this part the crawl's counts (and the judgement of its exit status) miss those
+        articles. Each shard is counted for the run that wrote it (its key names it), so
+        a shard met again in a later recovery is not counted twice. Returns how many.
+        """
+        crawl_id, kept = self.keys.crawl_id, 0
+        parts = {}
+        for tag in killed:
+            records = [r for key, rows in shards.items()
+                       if shard_writer(key, crawl_id) == tag for r in rows]
+            changed = sum(1 for r in records if int(r.get("version") or 1) > 1)
+            counts = {"articles": len(records), "articles_by_kind": {
+                "new": len(records) - changed, "changed": changed, "unchanged": 0}}
+            parts[tag] = json.dumps({"worker": dead, "tag": tag, "counts": counts,
+                                     "recovered_by": self.member.tag}, sort_keys=True)
+            kept += len(records)
+        if parts:
+            self.server.hset(self.keys.parts, mapping=parts)
+        return kept
 
     # -- while crawling ---------------------------------------------------------------
     def _beat(self) -> None:
@@ -611,6 +644,13 @@ class Coordinator:
             f"newsarchive/articles/{kind}": by_kind.get(kind, 0)
             for kind in ("new", "changed", "unchanged")
         }}
+
+
+def shard_writer(key: str, crawl_id: str) -> str:
+    """The run (worker tag) that wrote a text shard of a shared crawl, named in its key
+    (newsarchive.archive.layout.text_key: ``<crawl-id>-<tag>-<serial>.jsonl.gz``)."""
+    name = key.rsplit("/", 1)[-1].removesuffix(".jsonl.gz").removeprefix(f"{crawl_id}-")
+    return name.rsplit("-", 1)[0]
 
 
 def coordinator(crawler: Any) -> Coordinator | None:
