@@ -341,6 +341,7 @@ _LABEL_WORDS = 4
 _TEASER_MAX_CHARS = 150
 _KEY_RE = re.compile(r"\w+")
 _CLOSED_RE = re.compile(r"""[.!:;,…]["'”’»)]?$""")
+_NUMBERED_RE = re.compile(r"\d{1,3}[.)]\s")
 
 
 #: A closed line of this many words reads like article text, not page chrome.
@@ -365,15 +366,22 @@ def _is_teaser(line: str) -> bool:
     return len(line) <= _TEASER_MAX_CHARS and not _CLOSED_RE.search(line)
 
 
+def _is_ranking(run: list[str]) -> bool:
+    """Whether most lines of ``run`` are numbered ("1. Finland", "2) Norway"): a ranked
+    list in the article, not a menu (menus are not numbered)."""
+    return sum(bool(_NUMBERED_RE.match(line)) for line in run) * 2 > len(run)
+
+
 def _without_navigation(lines: list[str]) -> list[str]:
-    """Drop runs of ``NAV_RUN`` or more label lines (a menu flattened into the body)."""
+    """Drop runs of ``NAV_RUN`` or more label lines (a menu flattened into the body),
+    unless they are numbered (a ranking)."""
     kept: list[str] = []
     run: list[str] = []
     for line in [*lines, "."]:  # a closed sentinel line ends the last run
         if _is_label(line):
             run.append(line)
             continue
-        if len(run) < NAV_RUN:
+        if len(run) < NAV_RUN or _is_ranking(run):
             kept.extend(run)
         run = []
         kept.append(line)
@@ -477,6 +485,11 @@ class _Cleaner:
         if element.tag == "table":  # rows of data: never filtered line by line
             self.in_lead = self.in_teasers = False
             self.result.blocks.append("\n".join(lines))
+            return
+        if element.tag == "code":  # a program's lines are not promos or menus
+            if not (self.in_lead and self._is_lead(text, False)):
+                self.in_lead = self.in_teasers = False
+                self.result.blocks.append("\n".join(lines))
             return
         if self.rules is not None and len(lines) >= NAV_RUN:
             kept = _without_navigation(lines)
