@@ -40,10 +40,19 @@ from newsarchive.extract.structured import PageInfo, choose_published, page_info
 
 logger = logging.getLogger(__name__)
 
-#: Skip trafilatura's fallback extractors (readability, jusText). Measured on the
-#: article-extraction-benchmark (benchmarks/extraction.py): the fallbacks cost a third of
-#: the extraction time and do not raise F1 once the page's structured data is used.
+#: Skip trafilatura's fallback extractors (readability, jusText) on the first pass.
+#: Measured on both development sets (benchmarks/extraction.py): run on every page, the
+#: fallbacks cost a third of the extraction time and lower F1 (they swap in a whole other
+#: extraction, teasers and all, on pages where trafilatura's own was right).
 FAST = True
+
+#: ``fast``: one trafilatura pass without its fallbacks. ``accurate``: the same, and a
+#: page whose clean text is under ``FALLBACK_BELOW`` words is extracted again with the
+#: fallbacks (readability, jusText), keeping whichever text is longer: short results are
+#: where trafilatura's main pass most often missed the article (a teaser strip taken for
+#: it, a slideshow, an unusual layout), and rerunning only those costs little.
+MODES = ("fast", "accurate")
+FALLBACK_BELOW = 50
 
 DISCARD_REASONS = (
     "empty-body",  # no bytes, or only whitespace
@@ -66,8 +75,11 @@ class ExtractOptions:
     drop_boilerplate: bool = True
     extra_drop_selectors: tuple[str, ...] = ()
     language_hint: str | None = None
+    mode: str = "accurate"
 
     def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"ExtractOptions: mode must be one of {', '.join(MODES)}")
         if self.favor_precision and self.favor_recall:
             raise ValueError("ExtractOptions: favor_precision and favor_recall are exclusive")
         if self.min_words < 0:
@@ -571,27 +583,18 @@ def _extract(
     page = page_info(tree)
     meta = metadata.extract_metadata(tree, url)
 
-    prune = [_selector_xpath(s) for s in options.extra_drop_selectors] or None
-    document = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        fast=FAST,
-        favor_precision=options.favor_precision,
-        favor_recall=options.favor_recall,
-        include_comments=False,
-        include_tables=options.include_tables,
-        include_images=False,
-        include_links=False,
-        with_metadata=False,  # newsarchive.extract.metadata reads it, faster
-        output_format="txt",  # we render the tree ourselves: skip trafilatura's rendering
-        prune_xpath=prune,
-    )
     title = meta.title or None
-    if document is not None and document.body is not None:
-        cleaned = _clean(document.body, title, page, url, options.drop_boilerplate)
-    else:
-        cleaned = _Cleaned()
+    document, cleaned = _main_text(tree, url, title, page, options, fast=FAST)
     blocks, source, agreement = _cross_check(cleaned.blocks, page, options)
+    fallback = False
+    if options.mode == "accurate" and count_words("\n\n".join(blocks)) < FALLBACK_BELOW:
+        document2, cleaned2 = _main_text(tree, url, title, page, options, fast=False)
+        blocks2, source2, agreement2 = _cross_check(cleaned2.blocks, page, options)
+        if count_words("\n\n".join(blocks2)) > count_words("\n\n".join(blocks)):
+            document, cleaned, blocks, source, agreement = (
+                document2, cleaned2, blocks2, source2, agreement2
+            )
+            fallback = True
     if not blocks:
         if document is None or document.body is None:
             return Discarded("no-text", "trafilatura found no main text")
@@ -628,8 +631,11 @@ def _extract(
         extractor={
             "name": "trafilatura",
             "version": trafilatura.__version__,
+            "mode": options.mode,
             "options": {
                 "fast": FAST,
+                "fallback_below": FALLBACK_BELOW if options.mode == "accurate" else None,
+                "fallback_used": fallback,
                 "favor_precision": options.favor_precision,
                 "favor_recall": options.favor_recall,
                 "include_tables": options.include_tables,
@@ -646,6 +652,37 @@ def _extract(
         },
         quality=flags,
     )
+
+
+def _main_text(
+    tree: etree._Element,
+    url: str,
+    title: str | None,
+    page: PageInfo,
+    options: ExtractOptions,
+    *,
+    fast: bool,
+) -> tuple[object | None, _Cleaned]:
+    """trafilatura's main-content tree of ``tree`` (which it copies, so this can run
+    twice on one tree), turned into clean text blocks."""
+    prune = [_selector_xpath(s) for s in options.extra_drop_selectors] or None
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        fast=fast,
+        favor_precision=options.favor_precision,
+        favor_recall=options.favor_recall,
+        include_comments=False,
+        include_tables=options.include_tables,
+        include_images=False,
+        include_links=False,
+        with_metadata=False,  # newsarchive.extract.metadata reads it, faster
+        output_format="txt",  # we render the tree ourselves: skip trafilatura's rendering
+        prune_xpath=prune,
+    )
+    if document is None or document.body is None:
+        return None, _Cleaned()
+    return document, _clean(document.body, title, page, url, options.drop_boilerplate)
 
 
 def _cross_check(
