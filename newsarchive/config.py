@@ -19,6 +19,9 @@ from newsarchive.storage.s3 import S3Options
 
 WARC_VERSIONS = ("1.0", "1.1")
 NOARCHIVE_MODES = ("withhold", "keep")
+#: NEWSARCHIVE_EXTRACTOR values (newsarchive.extract.extractor.MODES; not imported, so
+#: reading the settings does not load trafilatura)
+EXTRACTOR_MODES = ("fast", "accurate")
 # Scrapy settings a crawl depends on, with the smallest value that makes sense; a
 # wrong one would otherwise surface as a traceback mid-start-up, or never.
 _SCRAPY_NUMBERS: dict[str, tuple[type, float]] = {
@@ -93,6 +96,7 @@ class Config:
     extract: bool
     extract_workers: int
     min_words: int
+    extractor: str
     upload_queue: int
     s3: S3Options
     contact: str
@@ -159,6 +163,12 @@ class Config:
         if sites_file and not Path(sites_file).is_file():
             raise ConfigError(f"NEWSARCHIVE_SITES: no such registry file: {sites_file}")
         crawl_id = str(settings.get("NEWSARCHIVE_CRAWL_ID") or "")
+        extractor = str(settings.get("NEWSARCHIVE_EXTRACTOR") or "").strip().lower()
+        if extractor not in EXTRACTOR_MODES:
+            raise ConfigError(
+                f"NEWSARCHIVE_EXTRACTOR must be {' or '.join(EXTRACTOR_MODES)}, "
+                f"got {settings.get('NEWSARCHIVE_EXTRACTOR')!r}"
+            )
         def worker_id(settings: Any) -> str:
             value = str(settings.get("NEWSARCHIVE_WORKER_ID") or "")
             if value and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", value):
@@ -192,6 +202,7 @@ class Config:
             extract=boolean("NEWSARCHIVE_EXTRACT"),
             extract_workers=workers or os.cpu_count() or 1,
             min_words=integer("NEWSARCHIVE_MIN_WORDS", 0),
+            extractor=extractor,
             upload_queue=integer("NEWSARCHIVE_UPLOAD_QUEUE", 1, 1000),
             contact=str(settings.get("NEWSARCHIVE_CONTACT") or "").strip(),
             incremental=boolean("NEWSARCHIVE_INCREMENTAL"),
@@ -223,6 +234,7 @@ class Config:
             "shard_max_records": self.shard_max_records,
             "extract": self.extract,
             "min_words": self.min_words,
+            "extractor": self.extractor,
             "incremental": self.incremental,
             "max_age_days": self.max_age_days,
             "contact": self.contact,

@@ -27,6 +27,10 @@ NEWSARCHIVE_SHARD_MAX_RECORDS = 10_000
 NEWSARCHIVE_EXTRACT = True
 NEWSARCHIVE_EXTRACT_WORKERS = 0  # 0 = one per CPU core
 NEWSARCHIVE_MIN_WORDS = 30
+# fast: one trafilatura pass; accurate: also joins an article split into same-class
+# chunks, and extracts texts under 50 words again with trafilatura's fallbacks
+# (docs/explanation/extraction.md)
+NEWSARCHIVE_EXTRACTOR = "accurate"
 NEWSARCHIVE_CONTACT = ""  # URL or e-mail sites can reach the operator at (in the UA)
 NEWSARCHIVE_INCREMENTAL = True  # conditional requests and revisits for known articles
 NEWSARCHIVE_MAX_AGE_DAYS = 0  # skip articles published longer ago; 0 = no limit

@@ -37,7 +37,7 @@ class ExtractPipeline:
         config = session.config
         if not config.extract:
             raise NotConfigured("NEWSARCHIVE_EXTRACT is off: WARC-only archiving")
-        options = ExtractOptions(min_words=config.min_words)
+        options = ExtractOptions(min_words=config.min_words, mode=config.extractor)
         return cls(WorkerPool(config.extract_workers), options, crawler.stats, session)
 
     def open_spider(self) -> None:

@@ -12,7 +12,11 @@ import click
     "--workers", type=click.IntRange(0, 256), default=0, show_default=True,
     help="extraction processes; 0 = one per CPU core",
 )
-def command(archive: str, crawl_id: str | None, workers: int) -> None:
+@click.option(
+    "--extractor", type=click.Choice(["fast", "accurate"]), default=None,
+    help="extraction mode (default: NEWSARCHIVE_EXTRACTOR's default, accurate)",
+)
+def command(archive: str, crawl_id: str | None, workers: int, extractor: str | None) -> None:
     """Rebuild a crawl's clean-text records with the current extractor.
 
     Reads the WARC files already in ARCHIVE (default ./archive), extracts every article
@@ -21,7 +25,7 @@ def command(archive: str, crawl_id: str | None, workers: int) -> None:
     """
     from newsarchive.tools.reextract import reextract
 
-    outcome = reextract(archive, crawl_id, workers=workers)
+    outcome = reextract(archive, crawl_id, workers=workers, extractor=extractor)
     discarded = ", ".join(f"{k} {v}" for k, v in sorted(outcome.discarded.items())) or "none"
     click.echo(
         f"re-extracted crawl {outcome.source_crawl_id} as crawl {outcome.crawl_id}: "

@@ -254,6 +254,7 @@ def reextract(
     crawl_id: str | None = None,
     *,
     workers: int = 0,
+    extractor: str | None = None,
     options: ExtractOptions | None = None,
     progress: Callable[[Response], None] | None = None,
 ) -> Outcome:
@@ -266,6 +267,8 @@ def reextract(
     settings.setmodule("newsarchive.settings")
     settings.set("NEWSARCHIVE_ARCHIVE", archive)
     settings.set("NEWSARCHIVE_EXTRACT_WORKERS", workers)
+    if extractor is not None:
+        settings.set("NEWSARCHIVE_EXTRACTOR", extractor)
     config = Config.from_settings(settings)
     manifest, origin = _source_manifests(open_store(archive), crawl_id)
     # Everything read before the session opens: a damaged file then leaves nothing behind.
@@ -276,7 +279,7 @@ def reextract(
     source_id = manifest["crawl_id"]
     site = manifest.get("crawl", {}).get("site") or origin.get("crawl", {}).get("site")
     entry = _site_entry(config.sites_file, site)
-    options = options or ExtractOptions(min_words=config.min_words)
+    options = options or ExtractOptions(min_words=config.min_words, mode=config.extractor)
     if entry is not None:  # the site's own selectors and language, as in the crawl
         options = replace(
             options,
