@@ -528,13 +528,45 @@ def _clean(
     return cleaner.result
 
 
+#: Month and weekday names (en, de, fr, es) that a byline's markup runs into the name
+#: ("By Nathan Willis March 25, 2015" gives "Nathan Willis March").
+_DATE_WORDS = frozenset(
+    [
+        "january", "february", "march", "april", "may", "june", "july", "august", "september",
+        "october", "november", "december", "monday", "tuesday", "wednesday", "thursday",
+        "friday", "saturday", "sunday", "januar", "februar", "märz", "juni", "juli", "oktober",
+        "dezember", "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag",
+        "sonntag", "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+        "septembre", "octobre", "novembre", "décembre", "lundi", "mardi", "mercredi", "jeudi",
+        "vendredi", "samedi", "dimanche", "enero", "febrero", "marzo", "abril", "mayo",
+        "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre", "lunes",
+        "martes", "miércoles", "jueves", "viernes", "sábado", "domingo",
+    ]
+)
+
+
+def _without_date_words(name: str) -> str:
+    """``name`` without a month or weekday name trailing it ("Laura June Topolsky July":
+    "June" inside a name stays) when two words remain (so "Theresa May" stays); empty
+    when it is nothing but such words ("February")."""
+    words = name.split()
+    if all(word.casefold() in _DATE_WORDS for word in words):
+        return ""
+    while len(words) > 2 and words[-1].casefold().strip(".,") in _DATE_WORDS:
+        words.pop()
+    return " ".join(words)
+
+
 def _split_authors(author: str | None) -> list[str]:
-    names: list[str] = []
+    """The byline's names: without trailing date words, each once (case-insensitively;
+    "Jeffrey Gettleman" wins over "JEFFREY GETTLEMAN")."""
+    names: dict[str, str] = {}
     for name in (author or "").split(";"):
-        name = name.strip()
-        if name and name not in names:
-            names.append(name)
-    return names
+        name = _without_date_words(name.strip())
+        key = name.casefold()
+        if name and (key not in names or names[key].isupper() and not name.isupper()):
+            names[key] = name
+    return list(names.values())
 
 
 def warm_up() -> None:
