@@ -13,11 +13,17 @@ from lxml import etree
 from scrapy.settings import Settings
 from trafilatura.utils import load_html
 
-from newsarchive import chunks
-from newsarchive import extract as extract_module
 from newsarchive.config import Config
 from newsarchive.errors import ConfigError
-from newsarchive.extract import Discarded, Extracted, ExtractOptions, _split_authors, extract
+from newsarchive.extract import chunks
+from newsarchive.extract import extractor as extract_module
+from newsarchive.extract.extractor import (
+    Discarded,
+    Extracted,
+    ExtractOptions,
+    _split_authors,
+    extract,
+)
 
 DATA = Path(__file__).parent / "data"
 REFERENCE_URL = "https://example-news.test/2020/09/27/downed-helicopter-nagorno-karabakh/"
@@ -79,8 +85,8 @@ def test_both_modes_give_the_reference_article_and_say_which_made_it() -> None:
     accurate = extract(body, REFERENCE_URL, None, ACCURATE)
     assert isinstance(fast, Extracted) and isinstance(accurate, Extracted)
     assert fast.text == accurate.text  # a plain one-container article: nothing to redo
-    assert fast.extractor["mode"] == "fast"
-    assert accurate.extractor["mode"] == "accurate"
+    assert fast.extractor["options"]["mode"] == "fast"
+    assert accurate.extractor["options"]["mode"] == "accurate"
     assert fast.extractor["options"]["fallback_below"] is None
     assert accurate.extractor["options"]["fallback_below"] == extract_module.FALLBACK_BELOW
     assert accurate.extractor["options"]["fallback_used"] is False

@@ -253,13 +253,14 @@ def test_a_killed_reextract_is_recovered_with_its_texts(crawl: Crawl, archive: P
 def test_the_extractor_mode_is_passed_through_and_recorded(crawl: Crawl, archive: Path) -> None:
     """The crawl's records say the default mode made them; `reextract --extractor fast`
     makes records that say fast, and an unknown mode is refused before anything runs."""
-    assert {r["extractor"]["mode"] for r in records(archive, crawl.manifest)} == {"accurate"}
+    modes = {r["extractor"]["options"]["mode"] for r in records(archive, crawl.manifest)}
+    assert modes == {"accurate"}
     result = newsarchive("reextract", str(archive), "--extractor", "fast", "--workers", "1")
     assert result.returncode == 0, result.stderr[-3000:]
     new = next(m for i, m in manifests(archive).items() if i != crawl.manifest["crawl_id"])
     assert new["settings"]["extractor"] == "fast"
     new_records = records(archive, new)
-    assert new_records and {r["extractor"]["mode"] for r in new_records} == {"fast"}
+    assert new_records and {r["extractor"]["options"]["mode"] for r in new_records} == {"fast"}
     assert {r["extractor"]["options"]["fallback_below"] for r in new_records} == {None}
     refused = newsarchive("reextract", str(archive), "--extractor", "thorough")
     assert refused.returncode == 2 and "thorough" in refused.stderr

@@ -674,8 +674,8 @@ def _extract(
         extractor={
             "name": "trafilatura",
             "version": trafilatura.__version__,
-            "mode": options.mode,
             "options": {
+                "mode": options.mode,
                 "fast": FAST,
                 "fallback_below": FALLBACK_BELOW if options.mode == "accurate" else None,
                 "fallback_used": fallback,
