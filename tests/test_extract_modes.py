@@ -129,6 +129,13 @@ def test_joined_leaves_the_page_alone_and_ignores_other_classes() -> None:
     assert chunks.joined(load_html(other)) is None
 
 
+def test_chunks_are_searched_only_when_the_paragraphs_hold_much_more_than_the_text() -> None:
+    tree = load_html(chunked_page([PARAGRAPHS[:3], PARAGRAPHS[3:6], PARAGRAPHS[6:]]))
+    first_chunk = sum(len(p) for p in PARAGRAPHS[:3])
+    assert chunks.may_be_missing(tree, first_chunk)  # a third of the paragraphs' text
+    assert not chunks.may_be_missing(tree, sum(len(p) for p in PARAGRAPHS))
+
+
 def test_a_joined_text_that_loses_what_the_plain_pass_found_is_not_taken() -> None:
     plain = ["First paragraph of the article.", "Second paragraph of the article."]
     assert extract_module._covers([*plain, "A third one, and more."], plain)

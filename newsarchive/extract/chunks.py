@@ -10,7 +10,9 @@ the ScrapingHub set kept 35 % and 45 % of their text).
 first chunk (same tag, the first chunk's classes, not nested in it), or None when the
 page has no such chunks. The caller extracts both and keeps the joined text only when
 it holds what the plain extraction found: on some pages trafilatura already reads a
-wider container than the first chunk, and joining would narrow it.
+wider container than the first chunk, and joining would narrow it. The search costs
+about 1 ms a page, so it runs only when :func:`may_be_missing` says the page's
+paragraphs hold much more text than was extracted.
 """
 
 from __future__ import annotations
@@ -25,6 +27,18 @@ logger = logging.getLogger(__name__)
 
 #: The first chunk must hold at least this many characters of ``<p>`` text.
 MIN_CHUNK_CHARS = 100
+#: Chunks are looked for only when the page's ``<p>`` text is over this many times the
+#: extracted text: a text that holds most of the page's paragraphs has lost no chunk
+#: worth the search (about 1 ms a page; the check costs a fifth of that). The chunked
+#: pages of both development sets are at 2.3 to 3.1; 6 % of the ScrapingHub pages and
+#: 22 % of the Readability ones pass the check.
+MISSING_RATIO = 2.0
+_P_TEXT = etree.XPath("//p//text()")
+
+
+def may_be_missing(tree: etree._Element, extracted_chars: int) -> bool:
+    """Whether the page's paragraphs hold much more text than was extracted from it."""
+    return sum(len(text) for text in _P_TEXT(tree)) > MISSING_RATIO * extracted_chars
 
 
 def _paragraph_chars(element: etree._Element) -> int:
