@@ -13,10 +13,8 @@ import json
 import logging
 import os
 import shutil
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from newsarchive.corpus.reader import Archive, Shard
 from newsarchive.corpus.schema import FIELDS
 from newsarchive.corpus.writers import FORMATS, PARTITION_ROOT, Partitioned, SingleFile
 from newsarchive.errors import ConfigError
+from newsarchive.progress import Bar
 
 logger = logging.getLogger(__name__)
 
@@ -167,37 +166,6 @@ def _write_state(out: Path, identity: dict[str, Any], status: str, **extra: Any)
     os.replace(tmp, out / STATE)
 
 
-# -- progress ----------------------------------------------------------------------
-class _Progress:
-    """A tqdm bar on stderr (records, records/s, kept/dropped), or nothing."""
-
-    def __init__(self, enabled: bool, total: int, desc: str) -> None:
-        self._bar: Any = None
-        self._pending = 0
-        if enabled:
-            from tqdm import tqdm
-
-            self._bar = tqdm(
-                total=total, desc=desc, unit="rec", unit_scale=True, file=sys.stderr,
-                dynamic_ncols=True, mininterval=0.5,
-            )
-
-    def tick(self, postfix: Callable[[], dict[str, int]] | None = None) -> None:
-        if self._bar is None:
-            return
-        self._pending += 1
-        if self._pending >= 500:
-            self._bar.update(self._pending)
-            self._pending = 0
-            if postfix is not None:
-                self._bar.set_postfix(postfix(), refresh=False)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.update(self._pending)
-            self._bar.close()
-
-
 # -- the export --------------------------------------------------------------------
 def plan_dedupe(
     archive: Archive,
@@ -209,10 +177,10 @@ def plan_dedupe(
 ) -> DedupePlan:
     """First pass: the keep/drop decision for every record the filter selects."""
     planner = Planner(options, tmpdir=str(tmpdir))
-    bar = _Progress(progress, sum(s.records for s in shards), f"dedupe ({options.mode})")
+    bar = Bar(progress, sum(s.records for s in shards), f"dedupe ({options.mode})")
     try:
         for _shard, record in archive.scan(flt, shards):
-            bar.tick()
+            bar.update()
             if record is not None:
                 planner.add(record)
         return planner.finish()
@@ -263,18 +231,19 @@ def export(
     per_site: Counter[str] = Counter()
     per_language: Counter[str] = Counter()
     per_month: Counter[str] = Counter()
-    bar = _Progress(progress, sum(s.records for s in shards), "export")
-
-    def postfix() -> dict[str, int]:
-        return {"kept": result.exported, "filtered": result.filtered, "dup": result.duplicates}
-
+    bar = Bar(progress, sum(s.records for s in shards), "export")
     ordinal = 0
     left_out: Counter[str] = Counter()
     signals: Counter[str] = Counter()
     try:
         for _shard, record in archive.scan(flt, shards, left_out):
             result.read += 1
-            bar.tick(postfix)
+            bar.update()
+            if result.read % 5000 == 0:
+                bar.postfix(
+                    {"kept": result.exported, "filtered": result.filtered,
+                     "dup": result.duplicates}
+                )
             if record is None:
                 result.filtered += 1
                 continue

@@ -13,20 +13,28 @@ from typing import Any
 
 from newsarchive.corpus.filters import Filter, record_date
 from newsarchive.corpus.reader import Archive
+from newsarchive.progress import Bar
 
 
-def collect(archive: Archive, flt: Filter | None = None) -> dict[str, Any]:
+def collect(
+    archive: Archive, flt: Filter | None = None, progress: bool = False
+) -> dict[str, Any]:
+    """The figures; ``progress``: a bar on stderr over the text records read."""
     flt = flt or Filter()
     shards = archive.shards(flt)
     per_site: Counter[str] = Counter()
     per_language: Counter[str] = Counter()
     per_day: dict[str, Counter[str]] = defaultdict(Counter)
-    for record in archive.records(flt, shards):
-        site = str(record.get("site"))
-        per_site[site] += 1
-        per_language[record.get("language") or "unknown"] += 1
-        when = record_date(record, flt.date_field)
-        per_day[site][when.date().isoformat() if when else "unknown"] += 1
+    with Bar(progress, sum(s.records for s in shards), "stats") as bar:
+        for _shard, record in archive.scan(flt, shards):
+            bar.update()
+            if record is None:  # read, but the filter drops it
+                continue
+            site = str(record.get("site"))
+            per_site[site] += 1
+            per_language[record.get("language") or "unknown"] += 1
+            when = record_date(record, flt.date_field)
+            per_day[site][when.date().isoformat() if when else "unknown"] += 1
     crawl_ids = [c for c in archive.crawl_ids() if not flt.crawls or c in flt.crawls]
     # Fetch figures come from the crawls that fetched; text figures (articles, discards)
     # from the crawls whose text a reader sees, so a re-extraction is not counted twice.

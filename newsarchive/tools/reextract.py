@@ -31,6 +31,7 @@ from newsarchive.discovery.sites import Site, load_registry
 from newsarchive.errors import NewsarchiveError, StorageError
 from newsarchive.extract.extractor import Discarded, ExtractOptions, decode_body, extract
 from newsarchive.extract.pool import executor
+from newsarchive.progress import Bar, CountingReader
 from newsarchive.storage import open_store
 from newsarchive.warc.encodings import DecodingError
 from newsarchive.warc.encodings import decode_body as decode_content
@@ -188,27 +189,32 @@ def _source_manifests(store: Any, crawl_id: str | None) -> tuple[dict, dict]:
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
-def _check_sources(store: Any, origin: dict[str, Any]) -> None:
+def _check_sources(store: Any, origin: dict[str, Any], progress: bool = False) -> None:
     """Every WARC file to read matches its manifest, before anything is written.
 
     A damaged file would otherwise end the run half-way (a flipped byte) or, cut short,
     silently give fewer texts; either way leaving a partial re-extraction behind.
     """
-    for entry in origin["files"]:
-        if entry["kind"] != "warc":
-            continue
-        digest = hashlib.sha256()
-        try:
-            with store.open(entry["key"]) as stream:
-                while chunk := stream.read(1 << 20):
-                    digest.update(chunk)
-        except OSError as e:
-            raise StorageError(f"cannot read {entry['key']}: {e}") from e
-        if digest.hexdigest() != entry["sha256"]:
-            raise StorageError(
-                f"{entry['key']} does not match its manifest sha256 (run `newsarchive "
-                "verify` on the archive); nothing re-extracted"
-            )
+    warcs = [entry for entry in origin["files"] if entry["kind"] == "warc"]
+    with Bar(progress, sum(int(e["size"]) for e in warcs), "check WARC", "B") as bar:
+        for entry in warcs:
+            _check_source(store, entry, bar)
+
+
+def _check_source(store: Any, entry: dict[str, Any], bar: Bar) -> None:
+    digest = hashlib.sha256()
+    try:
+        with store.open(entry["key"]) as stream:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+                bar.update(len(chunk))
+    except OSError as e:
+        raise StorageError(f"cannot read {entry['key']}: {e}") from e
+    if digest.hexdigest() != entry["sha256"]:
+        raise StorageError(
+            f"{entry['key']} does not match its manifest sha256 (run `newsarchive "
+            "verify` on the archive); nothing re-extracted"
+        )
 
 
 def _is_candidate(response: Response, known: dict[str, dict], site: Site | None) -> bool:
@@ -257,8 +263,13 @@ def reextract(
     extractor: str | None = None,
     options: ExtractOptions | None = None,
     progress: Callable[[Response], None] | None = None,
+    progress_bar: bool = False,
 ) -> Outcome:
-    """Re-extract crawl ``crawl_id`` (default: the latest complete one) of ``archive``."""
+    """Re-extract crawl ``crawl_id`` (default: the latest complete one) of ``archive``.
+
+    ``progress`` is called with each article page extracted; ``progress_bar`` shows bars
+    on stderr in bytes of WARC read (checking the files, then extracting from them).
+    """
     from scrapy.settings import Settings
 
     from newsarchive.config import Config
@@ -273,7 +284,7 @@ def reextract(
     manifest, origin = _source_manifests(open_store(archive), crawl_id)
     # Everything read before the session opens: a damaged file then leaves nothing behind.
     known = {r["warc"]["record_id"]: r for r in text_records(open_store(archive), manifest)}
-    _check_sources(open_store(archive), origin)
+    _check_sources(open_store(archive), origin, progress_bar)
     session = CrawlSession.open(config)  # checks the archive is writable, new crawl id
     store = session.store
     source_id = manifest["crawl_id"]
@@ -300,19 +311,21 @@ def reextract(
     )
     session.add_closer(writer.close)
     warc_keys = sorted(f["key"] for f in origin["files"] if f["kind"] == "warc")
+    sizes = {f["key"]: int(f["size"]) for f in origin["files"] if f["kind"] == "warc"}
+    bar = Bar(progress_bar, sum(sizes.values()), "reextract", "B")
 
     def candidates() -> Iterator[Response]:
         for key in warc_keys:
-            size = next(f["size"] for f in origin["files"] if f["key"] == key)
-            with store.open(key) as stream:
-                for response in iter_responses(stream, key, size):
+            with store.open(key) as raw:
+                stream = CountingReader(raw, bar) if bar.enabled else raw
+                for response in iter_responses(stream, key, sizes[key]):
                     outcome.responses += 1
                     if _is_candidate(response, known, entry):
                         outcome.candidates += 1
                         yield response
 
     # The crawl's workers: a re-extraction killed or stopped takes them with it.
-    with executor(config.extract_workers) as pool:
+    with executor(config.extract_workers) as pool, bar:
         for response, future in _bounded(pool, candidates(), options, 4 * config.extract_workers):
             try:
                 result = future.result()

@@ -26,6 +26,7 @@ from newsarchive.archive import layout
 from newsarchive.archive.manifest import DamagedManifest
 from newsarchive.archive.summary import crawl_ids, read_manifest
 from newsarchive.errors import StorageError
+from newsarchive.progress import Bar
 from newsarchive.rights import takedowns
 from newsarchive.storage import Store
 from newsarchive.warc import cdxj
@@ -45,15 +46,18 @@ def _short(error: BaseException) -> str:
 class _HashingReader:
     """Hashes and counts whatever is read through it."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: BinaryIO, bar: Bar | None = None) -> None:
         self.raw = raw
         self.sha256 = hashlib.sha256()
         self.size = 0
+        self.bar = bar
 
     def read(self, n: int = -1) -> bytes:
         data = self.raw.read(n)
         self.sha256.update(data)
         self.size += len(data)
+        if self.bar is not None:
+            self.bar.update(len(data))
         return data
 
     def tell(self) -> int:  # warcio computes record offsets from it
@@ -140,17 +144,23 @@ class Report:
         return "\n".join(lines)
 
 
-def verify_archive(store: Store, crawl_id: str | None = None) -> Report:
-    """Check one crawl (or every complete crawl) of an archive; never raises for damage."""
+def verify_archive(
+    store: Store, crawl_id: str | None = None, *, progress: bool = False
+) -> Report:
+    """Check one crawl (or every complete crawl) of an archive; never raises for damage.
+
+    ``progress``: a bar on stderr in bytes read, since reading every file is the work.
+    """
     report = Report(store.uri)
     if crawl_id and not store.exists(layout.manifest_key(crawl_id)):
         raise StorageError(f"no manifest for crawl {crawl_id!r} in {store.uri}")
     ids = [crawl_id] if crawl_id else crawl_ids(store)
     listed: set[str] = set()
-    for cid in ids:
-        check, keys = _verify_crawl(store, cid)
-        report.crawls.append(check)
-        listed |= keys
+    with Bar(progress, _listed_bytes(store, ids) if progress else None, "verify", "B") as bar:
+        for cid in ids:
+            check, keys = _verify_crawl(store, cid, bar)
+            report.crawls.append(check)
+            listed |= keys
     if crawl_id is None:
         # Every manifest was read: anything else under warc/ and text/ is an orphan.
         candidates = [*store.list("warc/"), *store.list("text/")]
@@ -193,6 +203,17 @@ def _verify_takedowns(store: Store) -> tuple[list[FileCheck], set[str]]:
     return checks, keys
 
 
+def _listed_bytes(store: Store, ids: list[str]) -> int:
+    """The bytes the manifests list: the bar's total (damaged manifests count 0)."""
+    total = 0
+    for cid in ids:
+        try:
+            total += sum(int(e.get("size") or 0) for e in read_manifest(store, cid)["files"])
+        except (StorageError, TypeError, ValueError):
+            continue
+    return total
+
+
 def _files_of(store: Store, crawl_id: str) -> set[str]:
     """The stored files a crawl's keys name as its own (for a crawl without a manifest)."""
     return {
@@ -203,7 +224,7 @@ def _files_of(store: Store, crawl_id: str) -> set[str]:
     }
 
 
-def _verify_crawl(store: Store, crawl_id: str) -> tuple[CrawlCheck, set[str]]:
+def _verify_crawl(store: Store, crawl_id: str, bar: Bar) -> tuple[CrawlCheck, set[str]]:
     check = CrawlCheck(crawl_id)
     key = layout.manifest_key(crawl_id)
     try:
@@ -225,7 +246,7 @@ def _verify_crawl(store: Store, crawl_id: str) -> tuple[CrawlCheck, set[str]]:
         file_check = FileCheck(entry["key"], entry["kind"])
         check.files.append(file_check)
         try:
-            _verify_file(store, entry, file_check, warc_records, keys)
+            _verify_file(store, entry, file_check, warc_records, keys, bar)
         except Exception as e:  # a storage error on one file must not hide the others
             file_check.problems.append(f"cannot read: {_short(e)}")
     return check, keys
@@ -237,13 +258,14 @@ def _verify_file(
     check: FileCheck,
     warc_records: dict[str, list[_Record] | None],
     keys: set[str],
+    bar: Bar,
 ) -> None:
     key, kind = entry["key"], entry["kind"]
     if not store.exists(key):
         check.problems.append("missing: listed in the manifest but not stored")
         return
     with store.open(key) as raw:
-        reader = _HashingReader(raw)
+        reader = _HashingReader(raw, bar)
         if kind == "warc":
             records, complete = _check_warc(reader, check)
             warc_records[key] = records if complete else None

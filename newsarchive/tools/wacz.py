@@ -17,12 +17,15 @@ import io
 import json
 import logging
 import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from newsarchive.archive.summary import load_manifest, text_records
 from newsarchive.errors import NewsarchiveError, StorageError
+from newsarchive.progress import Bar
 from newsarchive.rights.takedowns import Withdrawn
 from newsarchive.storage import Store
 from newsarchive.warc import cdxj
@@ -69,8 +72,14 @@ def page_list(store: Store, manifest: dict[str, Any]) -> list[dict[str, str]]:
     return pages
 
 
-def build_wacz(store: Store, crawl_id: str, output: Path) -> WaczResult:
-    """Package a complete crawl as a WACZ file at output; raises NewsarchiveError."""
+def build_wacz(
+    store: Store, crawl_id: str, output: Path, *, progress: bool = False
+) -> WaczResult:
+    """Package a complete crawl as a WACZ file at output; raises NewsarchiveError.
+
+    ``progress``: a bar on stderr in bytes: the WARC files copied out of the store and
+    checked, then the package growing to their size (py-wacz stores them as they are).
+    """
     manifest = load_manifest(store, crawl_id)
     warcs = [e for e in manifest["files"] if e["kind"] == "warc"]
     if not warcs:
@@ -78,10 +87,14 @@ def build_wacz(store: Store, crawl_id: str, output: Path) -> WaczResult:
     output = output.expanduser()
     if not output.parent.is_dir():
         raise NewsarchiveError(f"cannot write {output}: no such folder {output.parent}")
-    with tempfile.TemporaryDirectory(prefix="newsarchive-wacz-", dir=output.parent) as tmp:
+    warc_bytes = sum(int(e["size"]) for e in warcs)
+    with (
+        tempfile.TemporaryDirectory(prefix="newsarchive-wacz-", dir=output.parent) as tmp,
+        Bar(progress, 2 * warc_bytes, "wacz", "B") as bar,
+    ):
         work = Path(tmp)
         withdrawn = Withdrawn.load(store)
-        paths = [_fetch(store, entry, work) for entry in warcs]
+        paths = [_fetch(store, entry, work, bar) for entry in warcs]
         if withdrawn:  # the takedown list: a package leaves those captures out
             paths = [_without(path, withdrawn) for path in paths]
         pages = [p for p in page_list(store, manifest) if not withdrawn.url(p["url"])]
@@ -91,14 +104,16 @@ def build_wacz(store: Store, crawl_id: str, output: Path) -> WaczResult:
             for page in [header, *pages]:
                 f.write(json.dumps(page, ensure_ascii=False) + "\n")
         partial = work / "package.wacz"
-        _run_py_wacz(
-            [
-                "create", "-o", str(partial), "-p", str(pages_path),
-                "--title", f"newsarchive crawl {crawl_id}",
-                "--desc", _description(manifest),
-                *map(str, paths),
-            ]
-        )
+        with _growing(partial, bar, bar.count, warc_bytes):
+            _run_py_wacz(
+                [
+                    "create", "-o", str(partial), "-p", str(pages_path),
+                    "--title", f"newsarchive crawl {crawl_id}",
+                    "--desc", _description(manifest),
+                    *map(str, paths),
+                ]
+            )
+        bar.advance_to(2 * warc_bytes)
         partial.replace(output)
     listed = _count_pages(output)
     if listed < len(pages):
@@ -107,7 +122,31 @@ def build_wacz(store: Store, crawl_id: str, output: Path) -> WaczResult:
     return WaczResult(output, crawl_id, len(paths), listed, output.stat().st_size)
 
 
-def _fetch(store: Store, entry: dict[str, Any], work: Path) -> Path:
+@contextlib.contextmanager
+def _growing(path: Path, bar: Bar, start: int, most: int) -> Iterator[None]:
+    """While py-wacz writes ``path``, move the bar with its size (polled twice a second)."""
+    if not bar.enabled:
+        yield
+        return
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(0.5):
+            try:
+                bar.advance_to(start + min(path.stat().st_size, most))
+            except OSError:  # not created yet
+                continue
+
+    watcher = threading.Thread(target=poll, name="wacz-progress", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join()
+
+
+def _fetch(store: Store, entry: dict[str, Any], work: Path, bar: Bar) -> Path:
     """Copy a WARC out of the store, checking it against the manifest's sha256."""
     path = work / entry["key"].rsplit("/", 1)[-1]
     digest = hashlib.sha256()
@@ -115,6 +154,7 @@ def _fetch(store: Store, entry: dict[str, Any], work: Path) -> Path:
         while block := src.read(1 << 20):
             digest.update(block)
             dst.write(block)
+            bar.update(len(block))
     if digest.hexdigest() != entry["sha256"]:
         raise StorageError(
             f"{entry['key']} does not match its manifest sha256 "
