@@ -276,7 +276,7 @@ def test_bad_input_is_one_clear_line_and_exit_2(archive_crawl, tmp_path):
         (("export", uri, "-o", out, "--since", "2026-10-02", "--until", "2026-10-01"),
          "--since must be before --until"),
         (("stats", str(tmp_path / "missing")), "does not exist"),
-        (("show", "--archive", uri, "00000000-dead"), "no article"),
+        (("show", uri, "00000000-dead"), "no article"),
     ]
     for args, message in cases:
         result = run(*args)

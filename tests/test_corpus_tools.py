@@ -64,22 +64,22 @@ def test_stats_table_json_and_plot(archive_crawl, tmp_path):
 
 def test_show_by_id_and_url_with_warc_provenance_and_raw_response(archive_crawl):
     record = next(r for r in archived(archive_crawl) if r["language"] == "fr")
-    shown = run("show", "--archive", archive_crawl.uri, record["id"][:8])
+    shown = run("show", archive_crawl.uri, record["id"][:8])
     assert shown.exit_code == 0, shown.output
     assert record["title"] in shown.output
     assert f"WARC-Record-ID: {record['warc']['record_id']}" in shown.output
     assert f"WARC-Target-URI: {record['url']}" in shown.output
     assert "payload digest matches the archived body" in shown.output
-    by_url = run("show", "--archive", archive_crawl.uri, "--json", record["url"])
+    by_url = run("show", archive_crawl.uri, "--json", record["url"])
     assert json.loads(by_url.output) == record
 
-    raw = run("show", "--archive", archive_crawl.uri, "--raw", record["id"])
+    raw = run("show", archive_crawl.uri, "--raw", record["id"])
     assert raw.exit_code == 0
     assert raw.stdout_bytes.startswith(b"HTTP/1.1 200 OK\r\n")
     head, _, body = raw.stdout_bytes.partition(b"\r\n\r\n")
     assert b"Content-Encoding: gzip" in head  # as received: the site gzips its pages
     assert gzip.decompress(body).startswith(b"<")
-    decoded = run("show", "--archive", archive_crawl.uri, "--raw", "--decode", record["id"])
+    decoded = run("show", archive_crawl.uri, "--raw", "--decode", record["id"])
     assert record["title"].encode() in decoded.stdout_bytes.partition(b"\r\n\r\n")[2]
 
 
@@ -87,7 +87,7 @@ def _show_on_a_terminal(archive: str, *args: str) -> tuple[int, bytes]:
     """`newsarchive show` with its stdout on a real pseudo-terminal, as a person runs it."""
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "newsarchive.cli", "show", "--archive", archive, *args],
+        [sys.executable, "-m", "newsarchive.cli", "show", archive, *args],
         stdout=terminal, stderr=subprocess.STDOUT, cwd=ROOT,
     )
     os.close(terminal)
@@ -266,6 +266,6 @@ def test_plot_format_follows_the_extension_and_options_are_typed(crawl, tmp_path
 def test_show_of_a_url_without_its_scheme_says_so(crawl):
     record = text_records(crawl.archive, crawl.manifest)[0]
     bare = record["url"].split("://", 1)[1]
-    result = CliRunner().invoke(main, ["show", "--archive", str(crawl.archive), bare])
+    result = CliRunner().invoke(main, ["show", str(crawl.archive), bare])
     assert result.exit_code == 2
     assert f"a URL needs its scheme: https://{bare}" in result.output

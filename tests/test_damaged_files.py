@@ -271,7 +271,7 @@ def test_a_missing_or_damaged_text_shard_is_one_line_for_wacz_and_reextract(
         path.write_bytes({"cut-short": data[: len(data) // 3], "not-gzip": b"not gzip",
                           "not-json": gzip.compress(b"{\"id\": 1}\nnot json\n")}[damage])
     crawl_id = crawl.manifest["crawl_id"]
-    args = {"wacz": ["wacz", "--archive", str(archive), "-o", str(tmp_path / "c.wacz"),
+    args = {"wacz": ["wacz", str(archive), "-o", str(tmp_path / "c.wacz"),
                      crawl_id],
             "reextract": ["reextract", str(archive), "--crawl", crawl_id, "--workers", "1"]}
     result = CliRunner().invoke(main, args[command])
@@ -327,13 +327,13 @@ def test_show_finds_an_article_past_another_crawls_damaged_shard(crawl, tmp_path
     doc["files"] = [dict(f, key=copy) for f in doc["files"] if f["kind"] == "text"]
     (archive / "crawls" / f"{other}.json").write_text(json.dumps(doc))
     (archive / shard).write_bytes(b"cut")
-    result = CliRunner().invoke(main, ["show", "--archive", str(archive), "--json",
+    result = CliRunner().invoke(main, ["show", str(archive), "--json",
                                        good["id"]])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["id"] == good["id"]
     (line,) = result.stderr.splitlines()
     assert line.startswith("newsarchive: warning:") and shard in line
-    missing = CliRunner().invoke(main, ["show", "--archive", str(archive), "00000000"])
+    missing = CliRunner().invoke(main, ["show", str(archive), "00000000"])
     assert missing.exit_code == 2
     assert "no article '00000000'" in missing.stderr and shard in missing.stderr
 
@@ -349,7 +349,7 @@ def test_wacz_of_a_crawl_without_texts_whose_index_is_gone_is_one_line(crawl, tm
     path.write_text(json.dumps(doc))
     (index,) = [f["key"] for f in doc["files"] if f["kind"] == "cdxj"]
     (archive / index).unlink()
-    result = CliRunner().invoke(main, ["wacz", "--archive", str(archive), "-o",
+    result = CliRunner().invoke(main, ["wacz", str(archive), "-o",
                                        str(tmp_path / "c.wacz"), crawl_id])
     assert result.exit_code == 2, result.output
     (line,) = result.output.splitlines()

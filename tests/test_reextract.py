@@ -183,10 +183,10 @@ def test_each_capture_counts_once_after_two_reextracts(crawl: Crawl, archive: Pa
     assert Corpus(str(archive), all_extractions=True).count() == 3 * articles
 
     url = lines[0]["url"]
-    shown = newsarchive("show", "--archive", str(archive), url)
+    shown = newsarchive("show", str(archive), url)
     assert shown.returncode == 0, shown.stderr
     assert "other captures of this URL" not in shown.stdout
-    by_old_id = newsarchive("show", "--archive", str(archive), "--json", lines[0]["id"])
+    by_old_id = newsarchive("show", str(archive), "--json", lines[0]["id"])
     assert json.loads(by_old_id.stdout)["crawl_id"] == newest
 
 

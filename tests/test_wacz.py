@@ -23,7 +23,7 @@ from newsarchive.warc import cdxj
 def package(crawl, tmp_path_factory):
     out = tmp_path_factory.mktemp("wacz") / "crawl.wacz"
     result = CliRunner().invoke(
-        main, ["wacz", "--archive", str(crawl.archive), crawl.manifest["crawl_id"], "-o", str(out)]
+        main, ["wacz", str(crawl.archive), crawl.manifest["crawl_id"], "-o", str(out)]
     )
     assert result.exit_code == 0, result.output
     assert str(out) in result.output
@@ -83,7 +83,7 @@ def test_py_wacz_validates_it(package):
 
 def test_unknown_crawl(crawl, tmp_path):
     result = CliRunner().invoke(
-        main, ["wacz", "--archive", str(crawl.archive), "nosuch", "-o", str(tmp_path / "x.wacz")]
+        main, ["wacz", str(crawl.archive), "nosuch", "-o", str(tmp_path / "x.wacz")]
     )
     assert result.exit_code == 2
     assert "no manifest for crawl 'nosuch'" in result.output
@@ -119,7 +119,7 @@ def test_a_signal_while_packing_leaves_no_work_folder(crawl, tmp_path, signame):
     out = tmp_path / "out"
     out.mkdir()
     result = subprocess.run(
-        [sys.executable, "-c", SIGNAL_WHILE_PACKING, signame, "wacz", "--archive",
+        [sys.executable, "-c", SIGNAL_WHILE_PACKING, signame, "wacz",
          str(crawl.archive), "-o", str(out / "c.wacz"), crawl.manifest["crawl_id"]],
         capture_output=True, text=True, timeout=120,
     )

@@ -7,11 +7,15 @@ import click
 
 @click.command("enqueue")
 @click.option("--redis", "redis_url", required=True, envvar="NEWSARCHIVE_REDIS_URL",
+              metavar="URL",
               help="The shared frontier (NEWSARCHIVE_REDIS_URL).")
-@click.option("--site", help="A site of the registry: its start pages, feeds and sitemaps.")
-@click.option("--url", "start_url", help="Any site, from this start page (as -a url=).")
-@click.option("--crawl-id", help="The crawl to add to; default: the site's running crawl, "
-                                 "or a new one that workers started for the site join.")
+@click.option("--site", metavar="NAME",
+              help="A site of the registry: its start pages, feeds and sitemaps.")
+@click.option("--url", "start_url", metavar="URL",
+              help="Any site, from this start page (as -a url=).")
+@click.option("--crawl-id", metavar="CRAWL_ID",
+              help="The crawl to add to; default: the site's running crawl, "
+                   "or a new one that workers started for the site join.")
 @click.option("--sites", "sites_file", type=click.Path(dir_okay=False),
               help="Site registry file (NEWSARCHIVE_SITES).")
 @click.option("--from-file", type=click.File("r"),

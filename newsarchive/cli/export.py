@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
 
+from newsarchive.cli.options import Command, archive_argument, progress_option
+
 
 def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The record filters shared by `export` and `stats`."""
     options = [
-        click.option("--site", multiple=True, help="Only these sites (repeat, or a,b)."),
-        click.option("--lang", multiple=True, help="Only these languages (ISO 639-1: en, de…)."),
-        click.option("--since", help="From this day (YYYY-MM-DD) or ISO date-time, UTC."),
-        click.option("--until", help="Up to and including this day (or before this date-time)."),
+        click.option("--site", multiple=True, metavar="NAME",
+                     help="Only these sites (repeat, or a,b)."),
+        click.option("--lang", multiple=True, metavar="LANG",
+                     help="Only these languages (ISO 639-1: en, de…)."),
+        click.option("--since", metavar="DATE",
+                     help="From this day (YYYY-MM-DD) or ISO date-time, UTC."),
+        click.option("--until", metavar="DATE",
+                     help="Up to and including this day (or before this date-time)."),
         click.option(
             "--date-field", type=click.Choice(["published", "fetched"]), default="published",
             show_default=True,
             help="Date for --since/--until: published (else fetched), or fetched.",
         ),
-        click.option("--crawl", multiple=True, help="Only these crawl ids (repeat, or a,b)."),
+        click.option("--crawl", multiple=True, metavar="CRAWL_ID",
+                     help="Only these crawl ids (repeat, or a,b)."),
         click.option("--min-words", type=click.IntRange(min=0), metavar="N",
                      help="Only texts with at least N words."),
         click.option("--rights", multiple=True, metavar="FILTER",
@@ -57,9 +63,10 @@ def warn_damaged(archive: Any) -> None:
         click.echo(f"newsarchive: warning: crawl {crawl_id} skipped: {error.reason}", err=True)
 
 
-@click.command("export")
-@click.argument("archive")
-@click.option("-o", "--out", required=True, help="Output folder (created if needed).")
+@click.command("export", cls=Command)
+@archive_argument
+@click.option("-o", "--out", required=True, type=click.Path(file_okay=False),
+              help="Output folder (created if needed).")
 @click.option(
     "--format", "fmt", type=click.Choice(["jsonl", "parquet", "csv"]), default="jsonl",
     show_default=True,
@@ -73,13 +80,13 @@ def warn_damaged(archive: Any) -> None:
     "--near-threshold", type=float, default=0.5, show_default=True,
     help="Jaccard similarity of 5-word shingles from which texts count as near copies.",
 )
-@click.option("--fields", help="Columns to export, comma-separated (default: all).")
+@click.option("--fields", metavar="FIELD,…",
+              help="Columns to export, comma-separated (default: all).")
 @click.option("--partition", is_flag=True, help="Parquet partitioned as site=…/date=…/.")
 @click.option("--overwrite", is_flag=True, help="Replace an export with other arguments in OUT.")
 @click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Parallel shard downloads.")
-@click.option("--progress/--no-progress", default=None,
-              help="Progress bar on stderr (default: when stderr is a terminal).")
+@progress_option
 def command(
     archive: str, out: str, fmt: str, site: tuple[str, ...], lang: tuple[str, ...],
     since: str | None, until: str | None, date_field: str, crawl: tuple[str, ...],
@@ -88,7 +95,7 @@ def command(
     fields: str | None, partition: bool, overwrite: bool, workers: int,
     progress: bool | None,
 ) -> None:
-    """Export the articles of ARCHIVE (folder or s3://bucket/prefix) into the folder OUT.
+    """Export the articles of ARCHIVE (default ./archive) into the folder OUT.
 
     Reads only complete crawls (those with a manifest) and only the shards the filters
     need; writes the data files, a data card (README.md, datacard.json) and the export's
@@ -109,8 +116,9 @@ def command(
         dedupe=DedupeOptions(mode=dedupe, threshold=near_threshold),
         partition=partition,
     )
-    if progress is None:
-        progress = sys.stderr.isatty()
+    from newsarchive.progress import wanted
+
+    progress = wanted(progress)
 
     from newsarchive.errors import writing
 

@@ -8,8 +8,10 @@ import click
 @click.command("finalize")
 @click.argument("crawl_id")
 @click.option("--redis", "redis_url", required=True, envvar="NEWSARCHIVE_REDIS_URL",
+              metavar="URL",
               help="The crawl's Redis (NEWSARCHIVE_REDIS_URL).")
-@click.option("--archive", help="Archive to write the manifest to; default: the crawl's own.")
+@click.option("--archive", metavar="ARCHIVE",
+              help="Archive to write the manifest to; default: the crawl's own.")
 def command(crawl_id: str, redis_url: str, archive: str | None) -> None:
     """Write the manifest of a crawl shared by several workers, without its lost workers.
 

@@ -7,13 +7,17 @@ from pathlib import Path
 
 import click
 
+from newsarchive.cli.options import Argument, Command, archive_argument
 
-@click.command("replay")
-@click.argument("archive", default="./archive")
-@click.argument("crawl_ids", nargs=-1)
-@click.option("--port", default=8080, show_default=True, help="Port to serve on.")
+
+@click.command("replay", cls=Command)
+@archive_argument
+@click.argument("crawl_ids", cls=Argument, nargs=-1, metavar="[CRAWL_ID]...",
+                help="Only these crawls (default: every complete crawl).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True,
+              help="Port to serve on.")
 @click.option(
-    "--bind", default="127.0.0.1", show_default=True,
+    "--bind", default="127.0.0.1", show_default=True, metavar="ADDRESS",
     help="Address to listen on (0.0.0.0 exposes the archive to your network).",
 )
 @click.option(

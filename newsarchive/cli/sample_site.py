@@ -8,7 +8,8 @@ import click
 
 
 @click.command("sample-site")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADDRESS",
+              help="Address to bind.")
 @click.option(
     "--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
     help="Port to serve on; 0 picks a free one.",

@@ -7,22 +7,27 @@ import sys
 
 import click
 
+from newsarchive.cli.options import Command, archive_then, settle
 
-@click.command("show")
-@click.argument("ident", metavar="ID|URL")
-@click.option("--archive", default="./archive", show_default=True,
-              help="Archive folder or s3://bucket/prefix.")
+
+@click.command("show", cls=Command)
+@archive_then("ident", "ID|URL", "An article id (8+ leading characters) or its URL.")
 @click.option("--raw", is_flag=True,
               help="Print the archived HTTP response (status, headers, body as received).")
 @click.option("--decode", is_flag=True,
               help="With --raw: undo the body's Content-Encoding (gzip, deflate, br, zstd, "
                    "stacked); the headers stay as archived.")
 @click.option("--json", "as_json", is_flag=True, help="Print the record alone, as JSON.")
-def command(ident: str, archive: str, raw: bool, decode: bool, as_json: bool) -> None:
-    """Show an article by its id (8+ leading characters will do) or by URL.
+def command(
+    archive: str | None, ident: str | None, archive_option: str | None, raw: bool,
+    decode: bool, as_json: bool,
+) -> None:
+    """Show an article of ARCHIVE (default ./archive) by its id or by URL.
 
     A URL captured by several crawls shows the latest capture and lists the others.
     """
+    archive, ident = settle(archive, archive_option, ident, "ID|URL")
+    assert ident is not None
     from newsarchive.corpus.provenance import find, read_warc
     from newsarchive.corpus.reader import Archive
     from newsarchive.errors import ConfigError

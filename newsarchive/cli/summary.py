@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import click
 
+from newsarchive.cli.options import Argument, Command, archive_argument
 
-@click.command("summary")
-@click.argument("archive", default="./archive")
-@click.argument("crawl_id", required=False)
+
+@click.command("summary", cls=Command)
+@archive_argument
+@click.argument("crawl_id", cls=Argument, required=False, metavar="[CRAWL_ID]",
+                help="The crawl to show (default: the latest complete one).")
 def command(archive: str, crawl_id: str | None) -> None:
     """Show what a crawl archived (default: the latest complete crawl in ARCHIVE).
 

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import click
 
+from newsarchive.cli.options import Command, archive_argument
 
-@click.command("upload-pending")
-@click.argument("archive", default="./archive")
+
+@click.command("upload-pending", cls=Command)
+@archive_argument
 @click.option(
     "--spool", type=click.Path(file_okay=False, path_type=Path),
     help="Spool folder the crawls used (NEWSARCHIVE_SPOOL); default: the crawl's default.",
