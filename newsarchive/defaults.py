@@ -43,6 +43,8 @@ NEWSARCHIVE_ROBOTS_RETRY_DELAY = 30
 NEWSARCHIVE_MAX_CRAWL_DELAY = 60
 NEWSARCHIVE_MAX_ERROR_RATE = 0.2  # share of failed fetches above which the exit status is 4
 NEWSARCHIVE_SUMMARY_FILE = ""  # Markdown run summary; empty = <spool>/summaries/<crawl>.md
+# seconds between the crawl's one-line status (pages, articles, errors, rate); 0 = none
+NEWSARCHIVE_STATUS_INTERVAL = 60
 # Several machines (README "Several machines"): a Redis URL switches the crawl to a
 # shared frontier (scrapy-redis); empty = one machine, Scrapy's own scheduler.
 NEWSARCHIVE_REDIS_URL = ""

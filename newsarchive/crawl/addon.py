@@ -66,6 +66,8 @@ EXTENSIONS: dict[str, int | None] = {
     "newsarchive.crawl.extension.ArchiveExtension": 100,
     # Exceptions in callbacks, middlewares and pipelines, counted by component and type.
     "newsarchive.crawl.errorcount.ErrorCountExtension": 110,
+    # One status line (pages, articles, errors, rate) every NEWSARCHIVE_STATUS_INTERVAL.
+    "newsarchive.crawl.status.CrawlStatus": 120,
 }
 COMPONENTS = {
     "DOWNLOADER_MIDDLEWARES": DOWNLOADER_MIDDLEWARES,

@@ -92,13 +92,20 @@ class ArchiveExtension:
     def __init__(self, session: CrawlSession, crawler: Any) -> None:
         self.session = session
         self.crawler = crawler
+        self.end_summary: list[str] = []  # logged last, after Scrapy's stats dump
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchiveExtension:
         extension = cls(CrawlSession.from_crawler(crawler), crawler)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
+
+    def engine_stopped(self) -> None:
+        """The end summary, as the log's last lines: Scrapy's stats dump comes before."""
+        for line in self.end_summary:
+            logger.info("%s", line)
 
     def spider_opened(self, spider: Any) -> None:
         logger.info(
@@ -170,7 +177,17 @@ class ArchiveExtension:
         stats.set_value("newsarchive/exit_status", outcome.status)
         for reason in outcome.reasons:
             logger.error("crawl %s: %s", session.crawl_id, reason)
-        self._write_summary(crawl, counts, outcome.reasons)
+        summary_file = self._write_summary(crawl, counts, outcome.reasons)
+        where = (
+            f"{session.store.uri} (manifest {key})" if key is not None
+            else f"{session.store.uri}, not complete (see the errors above)"
+        )
+        self.end_summary = runsummary.render_text(
+            {"crawl_id": session.crawl_id, "counts": counts,
+             "files": [{"kind": f.kind, "size": f.size} for f in session.files]},
+            outcome.reasons, where, summary_file,
+            fetched_bytes=int(stats.get_value("downloader/response_bytes", 0)),
+        )
         if key is None:
             return
         stats.set_value("newsarchive/manifest", key)
@@ -185,8 +202,10 @@ class ArchiveExtension:
 
     def _write_summary(
         self, crawl: dict[str, Any], counts: dict[str, Any], reasons: tuple[str, ...]
-    ) -> None:
-        """The Markdown run summary: to its file, and to GitHub's job page when there."""
+    ) -> str:
+        """The Markdown run summary: to its file, and to GitHub's job page when there.
+
+        Returns where it went (or why not), for the end summary."""
         session = self.session
         doc = {
             "crawl_id": session.crawl_id,
@@ -209,3 +228,5 @@ class ArchiveExtension:
                     f.write(text + "\n")
         except OSError as e:
             logger.error("could not write the run summary to %s: %s", path, e)
+            return f"not written ({e.strerror or e})"
+        return str(path)

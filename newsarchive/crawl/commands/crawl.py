@@ -25,6 +25,7 @@ from newsarchive.config import Config
 from newsarchive.crawl import robots
 from newsarchive.crawl.outcome import INTERRUPTED, STORAGE_FAILED
 from newsarchive.crawl.politeness import max_crawl_delay
+from newsarchive.crawl.status import status_interval
 from newsarchive.crawl.stopping import Stopper, stop_timeout
 from newsarchive.errors import ConfigError, NewsarchiveError, StorageError
 from newsarchive.storage import open_store
@@ -111,6 +112,7 @@ def preflight(settings: object, spargs: dict[str, str]) -> None:
     robots.retry_policy(settings)
     max_crawl_delay(settings)
     stop_timeout(settings)
+    status_interval(settings)
     unknown = sorted(set(spargs) - set(SPIDER_ARGS))
     if unknown:
         raise ConfigError(
