@@ -144,7 +144,7 @@ def protocol_crawl(tmp_path_factory) -> ProtocolCrawl:
 
 def _show(archive: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "newsarchive.cli", "show", "--archive", str(archive), *args],
+        [sys.executable, "-m", "newsarchive.cli", "show", str(archive), *args],
         capture_output=True, timeout=120, cwd=ROOT,
     )
 

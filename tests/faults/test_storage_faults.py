@@ -248,7 +248,7 @@ def test_a_full_disk_under_export_and_wacz_is_one_line(tmpfs, crawl, command):
     fs = tmpfs("out-fs", "40k")
     out = fs.path / "out"
     if command == "wacz":
-        args = ["wacz", "--archive", str(crawl.archive), "-o", str(fs.path / "c.wacz"),
+        args = ["wacz", str(crawl.archive), "-o", str(fs.path / "c.wacz"),
                 crawl.manifest["crawl_id"]]
     else:
         args = ["export", str(crawl.archive), "-o", str(out), "--format",
