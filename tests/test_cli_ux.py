@@ -30,7 +30,7 @@ ARCHIVE_COMMANDS = (
 
 def newsarchive(*args: str, cwd: Path | None = None, timeout: float = 300, **kwargs):
     """The real command, running this checkout's code wherever it is run from."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **kwargs.pop("env", {})}
     env.pop("SCRAPY_SETTINGS_MODULE", None)
     return subprocess.run(
         [sys.executable, "-m", "newsarchive.cli", *args], cwd=cwd or ROOT, env=env,
@@ -179,7 +179,9 @@ def test_demo_twice_revisits_and_its_printed_command_works_typed(tmp_path):
     """The second demo into the same archive finds every article unchanged; the command
     the demo prints, typed into a shell while the sample site serves, crawls again."""
     port = _free_port()
-    first = newsarchive("demo", "--port", str(port), cwd=tmp_path)
+    # the registry the demo writes for a port other than 8000 goes to the temp folder
+    temp = {"TMPDIR": str(tmp_path)}
+    first = newsarchive("demo", "--port", str(port), cwd=tmp_path, env=temp)
     assert first.returncode == 0, first.stderr[-3000:]
     # Only the summary on the terminal: Scrapy's log is in the file the demo names.
     assert first.stderr == ""
@@ -195,7 +197,8 @@ def test_demo_twice_revisits_and_its_printed_command_works_typed(tmp_path):
     assert articles >= 33 and first_counts["articles_by_kind"]["new"] == articles
     assert f"this run: {articles} new, 0 changed, 0 unchanged (revisits)" in first.stdout
 
-    second = newsarchive("demo", "--archive", "archive", "--port", str(port), cwd=tmp_path)
+    second = newsarchive("demo", "--archive", "archive", "--port", str(port), cwd=tmp_path,
+                         env=temp)
     assert second.returncode == 0, second.stderr[-3000:]
     assert "--archive is deprecated" in second.stderr
     latest = sorted((archive / "crawls").glob("*.json"))[-1]
@@ -209,7 +212,8 @@ def test_demo_twice_revisits_and_its_printed_command_works_typed(tmp_path):
     # served as `newsarchive sample-site` serves it.
     typed = _running_line(second.stdout)
     assert typed.startswith("SCRAPY_SETTINGS_MODULE=newsarchive.settings scrapy crawl news ")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    assert f" NEWSARCHIVE_SITES=newsarchive-demo/sites-{port}.toml " in typed
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **temp}
     env.pop("SCRAPY_SETTINGS_MODULE", None)
     site = subprocess.Popen(
         [sys.executable, "-m", "newsarchive.cli", "sample-site", "--port", str(port)],
