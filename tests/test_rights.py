@@ -403,7 +403,7 @@ def test_a_takedown_withdraws_an_article_from_every_output_and_verify_still_pass
     assert url not in {r["url"] for r in Corpus(str(own_archive)).records()}
     stats = _cli("stats", str(own_archive), "--json")
     assert json.loads(stats.stdout)["articles"] == len(before) - 1
-    show = _cli("show", "--archive", str(own_archive), url)
+    show = _cli("show", str(own_archive), url)
     assert show.returncode == 2 and "was taken down" in show.stderr
     assert "legal@example.org: publisher request #12" in show.stderr
 
