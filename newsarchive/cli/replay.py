@@ -41,6 +41,7 @@ def command(
     from newsarchive.storage import open_store
     from newsarchive.tools import replay
 
+    replay.check_port(bind, port)  # before anything slow: a busy port is one line at once
     store = open_store(archive)
     collection = replay.prepare_collection(
         store, workdir or replay.default_root(store), list(crawl_ids) or None
@@ -49,7 +50,7 @@ def command(
         click.echo(f"newsarchive: warning: {line}; left out", err=True)
     click.echo("preparing pywb (the first run installs it, which takes a while)…", err=True)
     venv = replay.ensure_pywb(env)
-    replay.check_port(bind, port)
+    replay.check_port(bind, port)  # again: the install can take minutes
     base = f"http://{bind}:{port}"
     click.echo(
         f"replaying {collection.warcs} WARC file(s) of {len(collection.crawl_ids)} crawl(s) "

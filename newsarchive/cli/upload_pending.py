@@ -31,6 +31,9 @@ def command(archive: str, spool: Path | None) -> None:
     from newsarchive.storage import open_store
 
     store = open_store(archive)
+    root = getattr(store, "root", None)  # a folder archive: a mistyped path is not "empty"
+    if spool is None and root is not None and not root.exists():
+        raise StorageError(f"archive {store.uri} does not exist")
     spool = spool or default_spool(archive, store)
     if not spool.is_dir():
         click.echo(f"nothing pending: no spool folder at {spool}")
