@@ -26,7 +26,8 @@ LEAVES = {
 ALLOWED: dict[str, set[str]] = {
     "__init__": {"corpus", "crawl"},  # the package's lazy re-exports (Corpus, the add-on)
     "errors": set(),
-    "defaults": set(),
+    "settings_schema": {"storage"},  # S3's addressing styles, storage classes, part size
+    "defaults": {"settings_schema"},  # the schema's defaults as module names
     "settings": {"defaults"},  # the news project states the NEWSARCHIVE_* defaults
     "progress": set(),
     "sample_site": set(),
@@ -34,14 +35,14 @@ ALLOWED: dict[str, set[str]] = {
     "discovery": set(),
     "extract": set(),
     "warc": {"storage"},
-    "config": {"defaults", "storage"},
+    "config": {"settings_schema", "storage"},
     "archive": {"config", "storage", "warc", "discovery", "extract"},
     "corpus": {"archive", "storage", "warc", "discovery", "rights"},
-    "cluster": {"archive", "config", "storage", "warc", "discovery"},
+    "cluster": {"archive", "config", "settings_schema", "storage", "warc", "discovery"},
     "rights": {"discovery", "storage"},
     "crawl": {
-        "archive", "cluster", "config", "defaults", "settings", "storage", "warc",
-        "discovery", "extract", "rights",
+        "archive", "cluster", "config", "defaults", "settings", "settings_schema", "storage",
+        "warc", "discovery", "extract", "rights",
         "spiders",  # the crawl command checks the spider's arguments
     },
     "spiders": {"archive", "cluster", "config", "crawl", "discovery", "extract", "rights",
