@@ -36,7 +36,7 @@ ALLOWED: dict[str, set[str]] = {
     "extract": set(),
     "warc": {"storage"},
     "config": {"settings_schema", "storage"},
-    "archive": {"config", "storage", "warc", "discovery", "extract"},
+    "archive": {"config", "settings_schema", "storage", "warc", "discovery", "extract"},
     "corpus": {"archive", "storage", "warc", "discovery", "rights"},
     "cluster": {"archive", "config", "settings_schema", "storage", "warc", "discovery"},
     "rights": {"discovery", "storage"},

@@ -24,6 +24,7 @@ from newsarchive.archive.recovery import Journal, crashed_journals, recover_craw
 from newsarchive.archive.state import SiteState, state_key
 from newsarchive.config import Config
 from newsarchive.errors import ConfigError, StorageError
+from newsarchive.settings_schema import read
 from newsarchive.storage import Store, open_store, sha256_file
 
 logger = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ class CrawlSession:
         if session is None:
             # NEWSARCHIVE_REDIS_URL: a worker of a shared crawl (the add-on switched the
             # crawl to the Redis frontier on this setting; newsarchive.cluster.workers)
-            shared = bool(str(crawler.settings.get("NEWSARCHIVE_REDIS_URL") or "").strip())
+            shared = bool(read(crawler.settings, "NEWSARCHIVE_REDIS_URL"))
             session = cls.open(Config.from_settings(crawler.settings), shared)
             setattr(crawler, _ATTR, session)
         return session

@@ -29,10 +29,10 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
 from newsarchive.errors import ConfigError, StorageError
+from newsarchive.settings_schema import default, read
 
 logger = logging.getLogger(__name__)
 
-DUPEFILTERS = ("set", "bloom")
 _ATTR = "_newsarchive_frontier"
 _BLOOM_MAX_BITS = 2**32  # the largest bit offset a Redis string can hold
 
@@ -42,58 +42,33 @@ class FrontierConfig:
     """The ``NEWSARCHIVE_REDIS_*`` / worker settings, checked once."""
 
     redis_url: str
-    dupefilter: str = "set"
-    bloom_capacity: int = 10_000_000
-    bloom_error_rate: float = 0.0001
-    worker_timeout: float = 30.0
+    dupefilter: str = default("NEWSARCHIVE_REDIS_DUPEFILTER")
+    bloom_capacity: int = default("NEWSARCHIVE_REDIS_BLOOM_CAPACITY")
+    bloom_error_rate: float = default("NEWSARCHIVE_REDIS_BLOOM_ERROR_RATE")
+    worker_timeout: float = float(default("NEWSARCHIVE_WORKER_TIMEOUT"))
 
     @classmethod
     def from_settings(cls, settings: Any) -> FrontierConfig | None:
-        """None when no Redis is configured (one machine); ConfigError naming a bad setting."""
-        url = str(settings.get("NEWSARCHIVE_REDIS_URL") or "").strip()
+        """None when no Redis is configured (one machine); ConfigError naming a bad setting.
+
+        Each value is checked by its entry in newsarchive.settings_schema; what is left
+        here is the one rule joining two of them."""
+        url = read(settings, "NEWSARCHIVE_REDIS_URL")
         if not url:
             return None
-        if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
-            raise ConfigError(
-                "NEWSARCHIVE_REDIS_URL must be a redis://, rediss:// or unix:// URL, "
-                f"got {redact(url)!r}"
-            )
-        dupefilter = str(settings.get("NEWSARCHIVE_REDIS_DUPEFILTER") or "set").lower()
-        if dupefilter not in DUPEFILTERS:
-            raise ConfigError(
-                f"NEWSARCHIVE_REDIS_DUPEFILTER must be 'set' or 'bloom', got {dupefilter!r}"
-            )
-        capacity = _number(settings, "NEWSARCHIVE_REDIS_BLOOM_CAPACITY", 10_000_000, int)
-        error_rate = _number(settings, "NEWSARCHIVE_REDIS_BLOOM_ERROR_RATE", 0.0001, float)
-        if capacity < 1:
-            raise ConfigError(
-                f"NEWSARCHIVE_REDIS_BLOOM_CAPACITY must be at least 1, got {capacity}"
-            )
-        if not 0 < error_rate < 1:
-            raise ConfigError(
-                f"NEWSARCHIVE_REDIS_BLOOM_ERROR_RATE must be between 0 and 1, got {error_rate}"
-            )
-        if bloom_size(capacity, error_rate)[0] > _BLOOM_MAX_BITS:
+        capacity = read(settings, "NEWSARCHIVE_REDIS_BLOOM_CAPACITY")
+        error_rate = read(settings, "NEWSARCHIVE_REDIS_BLOOM_ERROR_RATE")
+        try:
+            bits = bloom_size(capacity, error_rate)[0]
+        except OverflowError:  # a capacity past what a float holds
+            bits = _BLOOM_MAX_BITS + 1
+        if bits > _BLOOM_MAX_BITS:
             raise ConfigError(
                 "NEWSARCHIVE_REDIS_BLOOM_CAPACITY/_ERROR_RATE need a filter over 512 MiB, "
                 "the most a Redis string holds: lower the capacity or raise the error rate"
             )
-        timeout = _number(settings, "NEWSARCHIVE_WORKER_TIMEOUT", 30.0, float)
-        if timeout < 1:
-            raise ConfigError(
-                f"NEWSARCHIVE_WORKER_TIMEOUT must be at least 1 second, got {timeout}"
-            )
-        return cls(url, dupefilter, capacity, error_rate, timeout)
-
-
-def _number(settings: Any, name: str, default: float, kind: type) -> Any:
-    raw = settings.get(name)
-    if raw in (None, ""):
-        return kind(default)
-    try:
-        return kind(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+        return cls(url, read(settings, "NEWSARCHIVE_REDIS_DUPEFILTER"), capacity, error_rate,
+                   float(read(settings, "NEWSARCHIVE_WORKER_TIMEOUT")))
 
 
 def redact(url: str) -> str:

@@ -21,7 +21,7 @@ from scrapy.exceptions import NotConfigured
 
 from newsarchive import __version__
 from newsarchive.crawl.robots import RobotsPolicyMiddleware
-from newsarchive.errors import ConfigError
+from newsarchive.settings_schema import read
 
 logger = logging.getLogger(__name__)
 
@@ -105,15 +105,7 @@ class CrawlDelayMiddleware:
 
 def max_crawl_delay(settings: Any) -> float:
     """NEWSARCHIVE_MAX_CRAWL_DELAY, checked: ConfigError naming it unless a number >= 0."""
-    raw = settings.get("NEWSARCHIVE_MAX_CRAWL_DELAY", 60)
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        value = -1.0
-    if not 0 <= value < math.inf:
-        raise ConfigError(
-            f"NEWSARCHIVE_MAX_CRAWL_DELAY must be a number of seconds >= 0, got {raw!r}")
-    return value
+    return float(read(settings, "NEWSARCHIVE_MAX_CRAWL_DELAY"))
 
 
 def hold_delay(slot: Any, seconds: float) -> None:
@@ -133,7 +125,7 @@ def user_agent(settings: Any) -> str:
     """USER_AGENT when the user set one, else newsarchive's, with the contact if given."""
     if settings.getpriority("USER_AGENT") > 0:  # 0 = Scrapy's own default
         return str(settings.get("USER_AGENT"))
-    contact = str(settings.get("NEWSARCHIVE_CONTACT") or "").strip()
+    contact = read(settings, "NEWSARCHIVE_CONTACT")
     if contact:
         return f"newsarchive/{__version__} (+{contact})"
     return f"newsarchive/{__version__} (news archiving crawler; no contact given)"
@@ -151,7 +143,7 @@ class ContactUserAgentMiddleware:
         settings = crawler.settings
         middleware = cls(user_agent(settings))
         explicit = settings.getpriority("USER_AGENT") > 0
-        if not settings.get("NEWSARCHIVE_CONTACT") and not explicit:
+        if not read(settings, "NEWSARCHIVE_CONTACT") and not explicit:
             crawler.signals.connect(middleware._warn, signal=signals.spider_opened)
         return middleware
 

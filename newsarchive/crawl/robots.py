@@ -42,7 +42,7 @@ from twisted.internet.defer import Deferred
 from w3lib.url import safe_url_string
 
 from newsarchive.discovery.urls import Rejected, check
-from newsarchive.errors import ConfigError
+from newsarchive.settings_schema import read
 
 logger = logging.getLogger(__name__)
 
@@ -68,18 +68,8 @@ class DisallowAll:
 
 def retry_policy(settings: Any) -> tuple[float, int]:
     """(seconds between fetches of an unreachable robots.txt, how many more fetches)."""
-    values = []
-    for name, kind, maximum in (("NEWSARCHIVE_ROBOTS_RETRY_DELAY", float, 3600),
-                                ("NEWSARCHIVE_ROBOTS_RETRIES", int, 100)):
-        raw = settings.get(name)
-        try:
-            value = kind(raw)
-        except (TypeError, ValueError):
-            value = -1
-        if not 0 <= value <= maximum:
-            raise ConfigError(f"{name} must be a number from 0 to {maximum}, got {raw!r}")
-        values.append(value)
-    return float(values[0]), int(values[1])
+    return (float(read(settings, "NEWSARCHIVE_ROBOTS_RETRY_DELAY")),
+            read(settings, "NEWSARCHIVE_ROBOTS_RETRIES"))
 
 
 def redirect_target(response: Response) -> str | None:

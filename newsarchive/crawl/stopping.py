@@ -29,11 +29,10 @@ import time
 from typing import Any
 
 from newsarchive.crawl.outcome import INTERRUPTED
-from newsarchive.errors import ConfigError
+from newsarchive.settings_schema import read
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 60.0
 FORCED_GRACE = 10.0  # after the second signal: the reactor is down, threads may finish
 # SIGHUP too: a closed terminal or a dropped ssh session is a stop, not a crash that
 # leaves the crawl's captures invisible until some later run recovers them.
@@ -42,16 +41,7 @@ SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 def stop_timeout(settings: Any) -> float:
     """NEWSARCHIVE_STOP_TIMEOUT in seconds; ConfigError naming it if it is not positive."""
-    raw = settings.get("NEWSARCHIVE_STOP_TIMEOUT", DEFAULT_TIMEOUT)
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not (value > 0 and math.isfinite(value)):
-        raise ConfigError(
-            f"NEWSARCHIVE_STOP_TIMEOUT must be a number of seconds above 0, got {raw!r}"
-        )
-    return value
+    return float(read(settings, "NEWSARCHIVE_STOP_TIMEOUT"))
 
 
 class Stopper:
