@@ -52,9 +52,8 @@ class S3Options:
                 f"got {self.addressing_style!r}"
             )
         if self.storage_class is not None and self.storage_class not in STORAGE_CLASSES:
-            raise ConfigError(
-                f"NEWSARCHIVE_S3_STORAGE_CLASS {self.storage_class!r} is not an S3 storage class"
-            )
+            shown = self.storage_class[:60] + ("…" if len(self.storage_class) > 60 else "")
+            raise ConfigError(f"NEWSARCHIVE_S3_STORAGE_CLASS {shown!r} is not an S3 storage class")
         if self.multipart_chunksize < MIN_PART_SIZE:
             raise ConfigError("NEWSARCHIVE_S3_MULTIPART_CHUNKSIZE must be at least 5 MiB")
         if self.endpoint_url:
