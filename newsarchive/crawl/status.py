@@ -19,7 +19,7 @@ from scrapy.utils.asyncio import create_looping_call
 
 from newsarchive.crawl import runsummary
 from newsarchive.crawl.extension import counts_from_stats
-from newsarchive.errors import ConfigError
+from newsarchive.settings_schema import read
 
 logger = logging.getLogger(__name__)
 
@@ -28,14 +28,7 @@ SETTING = "NEWSARCHIVE_STATUS_INTERVAL"
 
 def status_interval(settings: Any) -> float:
     """The interval in seconds (0 = no status lines); ConfigError for anything else."""
-    raw = settings.get(SETTING)
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{SETTING} must be a number of seconds, got {raw!r}") from None
-    if value < 0 or value != value or value == float("inf"):
-        raise ConfigError(f"{SETTING} must be 0 (off) or a number of seconds, got {raw!r}")
-    return value
+    return float(read(settings, SETTING))
 
 
 def status_line(stats: dict[str, Any], pages_per_minute: float) -> str:
