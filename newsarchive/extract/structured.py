@@ -13,7 +13,7 @@ import html
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lxml.html import HtmlElement
@@ -146,9 +146,8 @@ def _unique(values: list[str | None]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def page_info(tree: HtmlElement) -> PageInfo:
-    """Read the declared language, dates, headlines, standfirst and structured body."""
-    root = tree.getroottree().getroot()
+def _meta_tags(root: HtmlElement) -> dict[str, str]:
+    """The page's ``<meta>`` contents by lowercased name; the first of a name wins."""
     metas: dict[str, str] = {}
     for meta in root.iterfind(".//meta"):
         key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
@@ -156,56 +155,101 @@ def page_info(tree: HtmlElement) -> PageInfo:
         content = meta.get("content")
         if key and content and key not in metas:
             metas[key] = content.strip()
-    html_lang = root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
-    og_locale = metas.get("og:locale") or metas.get("content-language")
+    return metas
 
-    published = modified = None
-    headlines: list[str | None] = [metas.get(key) for key in _HEADLINE_META]
-    descriptions: list[str | None] = [metas.get(key) for key in _DESCRIPTION_META]
-    bodies: list[str] = []
+
+@dataclass
+class _Declared:
+    """What the JSON-LD objects say, gathered article objects first."""
+
+    published: str | None = None
+    modified: str | None = None
+    headlines: list[str] = field(default_factory=list)
+    descriptions: list[str] = field(default_factory=list)
+    bodies: list[str] = field(default_factory=list)
     word_count: int | None = None
     free: bool | None = None
-    objects = json_ld_objects(root)
-    for obj in sorted(objects, key=lambda o: not is_article(o)):  # articles first
-        published = published or iso(obj.get("datePublished"))
-        modified = modified or iso(obj.get("dateModified"))
+
+    def add(self, obj: dict) -> None:
+        """Take the dates of any object; the rest only from an article object."""
+        self.published = self.published or iso(obj.get("datePublished"))
+        self.modified = self.modified or iso(obj.get("dateModified"))
         if not is_article(obj):
-            continue
-        headlines.extend(v for v in (obj.get("headline"), obj.get("name")) if isinstance(v, str))
+            return
+        self.headlines.extend(
+            v for v in (obj.get("headline"), obj.get("name")) if isinstance(v, str)
+        )
         if isinstance(obj.get("description"), str):
-            descriptions.append(obj["description"])
+            self.descriptions.append(obj["description"])
         body = plain_text(obj.get("articleBody"))
         if body:
-            bodies.append(body)
-        word_count = word_count or _word_count(obj.get("wordCount"))
-        if free is None:
-            free = _free(obj.get("isAccessibleForFree"))
-        parts = obj.get("hasPart")
-        for part in parts if isinstance(parts, list) else [parts]:
-            if isinstance(part, dict) and _free(part.get("isAccessibleForFree")) is False:
-                free = False
-    for key in _PUBLISHED_META:
-        published = published or iso(metas.get(key))
-    for key in _MODIFIED_META:
-        modified = modified or iso(metas.get(key))
-    if not published:
-        for time_el in root.iterfind(".//time[@itemprop='datePublished']"):
-            published = iso(time_el.get("datetime"))
-            if published:
-                break
+            self.bodies.append(body)
+        self.word_count = self.word_count or _word_count(obj.get("wordCount"))
+        self.free = _accessible_for_free(obj, self.free)
+
+
+def _accessible_for_free(obj: dict, free: bool | None) -> bool | None:
+    """The article's own flag decides first; any part marked not free makes it not free."""
+    if free is None:
+        free = _free(obj.get("isAccessibleForFree"))
+    parts = obj.get("hasPart")
+    for part in parts if isinstance(parts, list) else [parts]:
+        if isinstance(part, dict) and _free(part.get("isAccessibleForFree")) is False:
+            free = False
+    return free
+
+
+def _json_ld(root: HtmlElement) -> _Declared:
+    declared = _Declared()
+    for obj in sorted(json_ld_objects(root), key=lambda o: not is_article(o)):  # articles first
+        declared.add(obj)
+    return declared
+
+
+def _first_date(metas: dict[str, str], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        found = iso(metas.get(key))
+        if found:
+            return found
+    return None
+
+
+def _time_published(root: HtmlElement) -> str | None:
+    """A ``<time itemprop="datePublished">``: the fallback when nothing else dates it."""
+    for time_el in root.iterfind(".//time[@itemprop='datePublished']"):
+        published = iso(time_el.get("datetime"))
+        if published:
+            return published
+    return None
+
+
+def page_info(tree: HtmlElement) -> PageInfo:
+    """Read the declared language, dates, headlines, standfirst and structured body.
+
+    JSON-LD comes first (articles before other objects), then ``<meta>`` tags, then
+    the page's ``<time>`` and ``<h1>`` elements.
+    """
+    root = tree.getroottree().getroot()
+    metas = _meta_tags(root)
+    declared = _json_ld(root)
+    published = declared.published or _first_date(metas, _PUBLISHED_META) or _time_published(
+        root
+    )
+    free = declared.free
     if free is None and metas.get("article:content_tier", "").lower() in _LOCKED_TIERS:
         free = False
-    for h1 in root.iterfind(".//h1"):
-        headlines.append(h1.text_content())
+    headlines = [metas.get(key) for key in _HEADLINE_META] + declared.headlines
+    headlines += [h1.text_content() for h1 in root.iterfind(".//h1")]
+    descriptions = [metas.get(key) for key in _DESCRIPTION_META] + declared.descriptions
     return PageInfo(
-        html_lang=html_lang,
-        og_locale=og_locale,
+        html_lang=root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang"),
+        og_locale=metas.get("og:locale") or metas.get("content-language"),
         published=published,
-        modified=modified,
+        modified=declared.modified or _first_date(metas, _MODIFIED_META),
         headlines=_unique(headlines),
         descriptions=_unique(descriptions),
-        article_body=max(bodies, key=len) if bodies else None,
-        word_count=word_count,
+        article_body=max(declared.bodies, key=len) if declared.bodies else None,
+        word_count=declared.word_count,
         accessible_for_free=free,
     )
 
