@@ -75,17 +75,33 @@ def check_url(url: str, where: str) -> str:
 def _site_from_entry(entry: Any, index: int) -> Site:
     if not isinstance(entry, dict):
         raise ConfigError(f"site #{index}: each [[site]] must be a table")
+    name = _entry_name(entry, index)
+    where = f"site {name!r}"
+    unknown = sorted(set(entry) - _KNOWN)
+    if unknown:
+        raise ConfigError(f"{where}: unknown field {unknown[0]!r}")
+    values = _list_fields(entry, where)
+    if not values["domains"]:
+        values["domains"] = tuple(
+            sorted({urlsplit(u).hostname or "" for u in values["start_urls"] + values["feeds"]})
+        )
+    return Site(name=name, language=_language(entry, where),
+                crawl_delay=_crawl_delay(entry, where), **values)
+
+
+def _entry_name(entry: dict[str, Any], index: int) -> str:
     name = entry.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
         raise ConfigError(
             f"site #{index}: field 'name' must be lowercase letters, digits, '-' or '_' "
             f"(got {name!r})"
         )
-    where = f"site {name!r}"
-    unknown = sorted(set(entry) - _KNOWN)
-    if unknown:
-        raise ConfigError(f"{where}: unknown field {unknown[0]!r}")
-    values: dict[str, Any] = {}
+    return name
+
+
+def _list_fields(entry: dict[str, Any], where: str) -> dict[str, tuple[str, ...]]:
+    """The list fields, checked: strings, at least one way in, absolute URLs, regexes."""
+    values: dict[str, tuple[str, ...]] = {}
     for key in _LIST_FIELDS:
         raw = entry.get(key, [])
         if not isinstance(raw, list) or not all(isinstance(v, str) and v for v in raw):
@@ -98,21 +114,29 @@ def _site_from_entry(entry: Any, index: int) -> Site:
             check_url(url, f"{where}, field {key!r}")
     for key in ("article_patterns", "deny_patterns"):
         for pattern in values[key]:
-            try:
-                re.compile(pattern)
-            except re.error as e:
-                raise ConfigError(f"{where}, field {key!r}: bad regex {pattern!r}: {e}") from None
-    if not values["domains"]:
-        values["domains"] = tuple(
-            sorted({urlsplit(u).hostname or "" for u in values["start_urls"] + values["feeds"]})
-        )
+            _check_regex(pattern, f"{where}, field {key!r}")
+    return values
+
+
+def _check_regex(pattern: str, where: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as e:
+        raise ConfigError(f"{where}: bad regex {pattern!r}: {e}") from None
+
+
+def _language(entry: dict[str, Any], where: str) -> str | None:
     language = entry.get("language")
     if language is not None and (not isinstance(language, str) or not language.isalpha()):
         raise ConfigError(f"{where}: field 'language' must be a language code like 'de'")
+    return language
+
+
+def _crawl_delay(entry: dict[str, Any], where: str) -> float | None:
     delay = entry.get("crawl_delay")
     if delay is not None and (not isinstance(delay, (int, float)) or delay < 0):
         raise ConfigError(f"{where}: field 'crawl_delay' must be a number of seconds >= 0")
-    return Site(name=name, language=language, crawl_delay=delay, **values)
+    return delay
 
 
 def parse_registry(text: str, source: str) -> dict[str, Site]:
