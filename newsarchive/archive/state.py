@@ -16,7 +16,7 @@ from dataclasses import MISSING, asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from newsarchive.archive import layout
+from newsarchive.archive import jsonl, layout
 from newsarchive.archive.manifest import DamagedManifest
 from newsarchive.archive.summary import crawl_ids, read_manifest
 from newsarchive.discovery.urls import article_key
@@ -150,8 +150,7 @@ class SiteState:
     def write(self, path: Path) -> int:
         """Write the full snapshot (sorted, so equal states give equal bytes)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "xb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
-            for key in sorted(self.entries):
-                row = {"key": key, **asdict(self.entries[key])}
-                f.write(json.dumps(row, sort_keys=True, ensure_ascii=False).encode() + b"\n")
-        return len(self.entries)
+        return jsonl.write_file(path, (
+            dict(sorted({"key": key, **asdict(self.entries[key])}.items()))
+            for key in sorted(self.entries)
+        ))

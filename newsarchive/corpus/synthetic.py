@@ -10,7 +10,6 @@ work to do. No WARC files are written: provenance points at a key that is not th
 
 from __future__ import annotations
 
-import gzip
 import json
 import random
 import uuid
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from newsarchive.archive import layout, manifest
+from newsarchive.archive.jsonl import GzipJsonLines
 from newsarchive.archive.manifest import FileEntry
 from newsarchive.archive.records import content_hash
 from newsarchive.storage import sha256_file
@@ -119,9 +119,9 @@ class _Shards:
             key = layout.text_key(*partition, self.crawl_id, self.serial)
             path = self.root / key
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.open[partition] = (key, gzip.open(path, "wb", compresslevel=1), 0)
+            self.open[partition] = (key, GzipJsonLines(path, level=1), 0)
         key, stream, count = self.open[partition]
-        stream.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
+        stream.write(record)
         self.open[partition] = (key, stream, count + 1)
         if count + 1 >= self.max_records:
             self._finish(partition)
