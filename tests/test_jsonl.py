@@ -3,25 +3,19 @@ part of newsarchive that writes one goes through it."""
 
 from __future__ import annotations
 
+import ast
 import gzip
 import json
-import zlib
 from pathlib import Path
 
 import pytest
 
 from newsarchive.archive import jsonl
+from newsarchive.archive.salvage import whole_lines
 from newsarchive.archive.shards import ShardWriter
 from newsarchive.archive.state import ArticleState, SiteState, parse_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def whole_lines(path: Path) -> tuple[list, bool]:
-    """The records of the complete lines of a gzip file, and whether it is whole."""
-    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    data = inflater.decompress(path.read_bytes())
-    return [json.loads(x) for x in data.split(b"\n")[:-1]], inflater.eof
 RECORDS = [
     {"site": "s", "fetched_at": "2026-01-01T00:00:00Z", "n": n, "text": "Zürich – «ok»"}
     for n in range(5)
@@ -94,3 +88,28 @@ def test_the_crawls_shards_and_state_snapshots_are_written_by_it(tmp_path):
     row = {"key": "e.org/a", **{k: v for k, v in vars(entry).items()}}
     jsonl.write_file(tmp_path / "row.jsonl.gz", [dict(sorted(row.items()))])
     assert (tmp_path / "state.jsonl.gz").read_bytes() == (tmp_path / "row.jsonl.gz").read_bytes()
+
+
+def _gzip_writes(tree: ast.AST) -> list[int]:
+    """Lines where gzip.open / gzip.GzipFile is called with a writing mode."""
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("open", "GzipFile")
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "gzip"):
+            continue
+        modes = [kw.value for kw in node.keywords if kw.arg == "mode"] + node.args[1:2]
+        if any(isinstance(m, ast.Constant) and set(str(m.value)) & set("wax") for m in modes):
+            found.append(node.lineno)
+    return found
+
+
+def test_no_other_module_writes_gzip_files():
+    """A second writer would bring back a second encoding, level or header."""
+    writers = {
+        path.relative_to(ROOT).as_posix(): lines
+        for folder in ("newsarchive", "spiders", "pipelines")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if (lines := _gzip_writes(ast.parse(path.read_text(encoding="utf-8"))))
+    }
+    assert list(writers) == ["newsarchive/archive/jsonl.py"], writers

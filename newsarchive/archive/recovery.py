@@ -3,8 +3,8 @@
 Every crawl keeps a journal in the spool (``journal/<crawl-id>.jsonl``): one line per
 closed file, written before the file is stored. A journal without a manifest means
 the crawl died. Its closed files are stored; the files it had open are cut back to
-their last whole record (a WARC to its last complete gzip member, a shard to its last
-complete line) and stored too; text records whose WARC record did not survive are
+their whole records by newsarchive.archive.salvage (a WARC holding no capture is
+dropped) and stored too; text records whose WARC record did not survive are
 dropped (the next run fetches those articles again). The per-site state is rebuilt
 from the recovered text, so the next run does not archive the same text twice. The
 crawl then gets a manifest (finish reason ``crashed, recovered``) and no orphan
@@ -18,14 +18,11 @@ import fcntl
 import gzip
 import json
 import logging
-import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from warcio.archiveiterator import ArchiveIterator
-
-from newsarchive.archive import layout, manifest
+from newsarchive.archive import layout, manifest, salvage
 from newsarchive.archive.manifest import ENTRY_FIELDS, FileEntry, entry_problem
 from newsarchive.archive.state import ArticleState, SiteState, state_key
 from newsarchive.discovery.urls import article_key
@@ -105,58 +102,6 @@ def parse_journal(data: bytes) -> list[FileEntry]:
     return entries
 
 
-# --- salvaging files that were open ---------------------------------------------------
-
-def salvage_warc(path: Path) -> int:
-    """Cut a WARC back to its last whole record; returns the records kept (0: delete)."""
-    good_end, records = 0, 0
-    with open(path, "rb") as f:
-        iterator = ArchiveIterator(f, check_digests=False)
-        try:
-            for record in iterator:
-                record.content_stream().read()
-                offset = iterator.get_record_offset()
-                iterator.read_to_end(record)
-                length = iterator.get_record_length()
-                if length <= 0:
-                    break
-                good_end, records = offset + length, records + 1
-        except Exception:  # warcio raises several kinds on a cut gzip member
-            pass
-    with open(path, "r+b") as f:
-        f.truncate(good_end)
-    # A file holding only its warcinfo record captured nothing: not worth keeping.
-    return records if records > 1 else 0
-
-
-def salvage_shard(path: Path) -> list[dict[str, Any]]:
-    """The whole JSON lines of a gzip shard that may end mid-member."""
-    raw = path.read_bytes()
-    decompressor = zlib.decompressobj(wbits=31)
-    data = b""
-    for start in range(0, len(raw), 1 << 16):  # keep what decodes before any damage
-        try:
-            data += decompressor.decompress(raw[start:start + (1 << 16)])
-        except zlib.error:
-            break
-    records = []
-    for line in data.split(b"\n")[:-1]:  # the last piece has no newline: maybe cut
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            break
-    return records
-
-
-def write_shard(path: Path, records: list[dict[str, Any]]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
-        for record in records:
-            f.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode())
-            f.write(b"\n")
-    tmp.replace(path)
-
-
 # --- recovering one crawl ------------------------------------------------------------------
 
 @dataclass
@@ -203,7 +148,26 @@ def recover_crawl(store: Store, spool: Path, journal: Path) -> Recovered:
     if store.exists(layout.manifest_key(crawl_id)):
         return _finish_landed(store, spool, journal, result)
     closed = {e.key: e for e in read_journal(journal)}
-    # 1. Files the crawl had closed: store them (same bytes only) if not yet stored.
+    _store_closed(store, spool, closed, result)
+    shards = _salvage_open_warcs(store, spool, closed, result)
+    text_records = _salvage_open_shards(store, spool, shards, result)
+    text_records += _closed_text(store, closed, result)
+    if not any(e.kind == "state" for e in result.files):  # unless its snapshot was stored
+        _rebuild_state(store, spool, text_records, result)
+    _write_manifest(store, result, len(text_records))
+    journal.unlink()
+    logger.warning(
+        "recovered crawl %s that was interrupted: %d file(s), %d text record(s) kept, %d "
+        "dropped (their WARC records were cut)",
+        crawl_id, len(result.files), len(text_records), result.dropped_text,
+    )
+    return result
+
+
+def _store_closed(
+    store: Store, spool: Path, closed: dict[str, FileEntry], result: Recovered
+) -> None:
+    """Files the crawl had closed: store them (same bytes only) if not yet stored."""
     for key, entry in closed.items():
         local = spool.joinpath(*key.split("/"))
         if local.exists():
@@ -215,83 +179,105 @@ def recover_crawl(store: Store, spool: Path, journal: Path) -> Recovered:
             logger.warning("recovery: %s is neither in the spool nor stored; dropped", key)
             continue
         result.files.append(entry)
-    # 2. Files it had open: cut back to whole records.
-    sizes = {e.key: e.size for e in result.files if e.kind == "warc"}
-    open_files = [(k, p) for k, p in _spool_files_of(spool, crawl_id) if k not in closed]
+
+
+def _salvage_open_warcs(
+    store: Store, spool: Path, closed: dict[str, FileEntry], result: Recovered
+) -> list[tuple[str, Path]]:
+    """Files the crawl had open: WARC files cut back to whole records (newsarchive.archive
+    .salvage) and stored with a new index; returns the open text shards, for later."""
+    from newsarchive.warc import cdxj  # only here: its indexer is slow to import
+
     shards: list[tuple[str, Path]] = []
-    for key, path in open_files:
+    for key, path in _spool_files_of(spool, result.crawl_id):
+        if key in closed:
+            continue
         if key.endswith(".warc.gz"):
-            records = salvage_warc(path)
+            records = salvage.cut_warc(path).records
             if records:
-                sizes[key] = path.stat().st_size
-                index = _index(path, key)
+                indexed = salvage.index(path)  # before storing: that may move the file
                 result.files.append(_store(store, path, key, "warc", records))
-                if index is not None:
-                    result.files.append(_store(store, *index))
-            else:
-                path.unlink()
+                if indexed is not None:
+                    result.files.append(
+                        _store(store, indexed[0], cdxj.index_key(key), "cdxj", indexed[1])
+                    )
         elif key.endswith(".jsonl.gz") and key.startswith("text/"):
             shards.append((key, path))
         else:  # indexes and state snapshots of open files are rebuilt, not salvaged
             path.unlink()
-    # 3. Text records survive only if the WARC record they cite did.
-    text_records: list[dict[str, Any]] = []
+    return shards
+
+
+def _salvage_open_shards(
+    store: Store, spool: Path, shards: list[tuple[str, Path]], result: Recovered
+) -> list[dict[str, Any]]:
+    """Open text shards cut back to whole records, keeping only those whose WARC record
+    survived; stored. Returns the records kept."""
+    sizes = {e.key: e.size for e in result.files if e.kind == "warc"}
+
+    def cites_a_whole_record(record: dict[str, Any]) -> bool:
+        warc = record.get("warc", {})
+        extent = _warc_extent(store, spool, warc.get("file", ""), sizes, result.crawl_id)
+        return warc.get("offset", -1) >= 0 and warc["offset"] + warc.get("length", 0) <= extent
+
+    kept: list[dict[str, Any]] = []
     for key, path in shards:
-        kept = []
-        for record in salvage_shard(path):
-            warc = record.get("warc", {})
-            extent = _warc_extent(store, spool, warc.get("file", ""), sizes, crawl_id)
-            if warc.get("offset", -1) >= 0 and warc["offset"] + warc.get("length", 0) <= extent:
-                kept.append(record)
-            else:
-                result.dropped_text += 1
-        if kept:
-            write_shard(path, kept)
-            result.files.append(_store(store, path, key, "text", len(kept)))
-            text_records.extend(kept)
-        else:
-            path.unlink()
+        cut = salvage.cut_shard(path, cites_a_whole_record)
+        result.dropped_text += cut.refused
+        if cut.kept:
+            result.files.append(_store(store, path, key, "text", len(cut.kept)))
+            kept.extend(cut.kept)
+    return kept
+
+
+def _closed_text(
+    store: Store, closed: dict[str, FileEntry], result: Recovered
+) -> list[dict[str, Any]]:
+    """The text records of the shards the crawl had closed and that are now stored."""
+    records: list[dict[str, Any]] = []
     for entry in result.files:
         if entry.kind == "text" and entry.key in closed:
             data = gzip.decompress(store.read_bytes(entry.key))
-            text_records.extend(json.loads(line) for line in data.splitlines())
-    # 4. The incremental state, unless the crawl had already stored its snapshot.
-    if not any(e.kind == "state" for e in result.files):
-        for site, records in _by_site(text_records).items():
-            state = SiteState.load(store, site)
-            for record in records:
-                state.put(article_key(record["canonical_url"] or record["url"]), ArticleState(
-                    url=record["url"], fetched_at=record["fetched_at"],
-                    record_id=record["warc"]["record_id"],
-                    payload_digest=record["warc"]["payload_digest"],
-                    content_hash=record["content_hash"], text_id=record["id"],
-                    version=record.get("version", 1), checked_at=record["fetched_at"],
-                ))
-            key = state_key(site, crawl_id)
-            path = spool.joinpath(*key.split("/"))
-            path.unlink(missing_ok=True)
-            count = state.write(path)
-            result.files.append(_store(store, path, key, "state", count))
-    # 5. The manifest, last.
+            records.extend(json.loads(line) for line in data.splitlines())
+    return records
+
+
+def _rebuild_state(
+    store: Store, spool: Path, text_records: list[dict[str, Any]], result: Recovered
+) -> None:
+    """The incremental state: the last complete crawl's, plus what the text recovered
+    says was archived, so the next run does not archive the same text twice."""
+    for site, records in _by_site(text_records).items():
+        state = SiteState.load(store, site)
+        for record in records:
+            state.put(article_key(record["canonical_url"] or record["url"]), ArticleState(
+                url=record["url"], fetched_at=record["fetched_at"],
+                record_id=record["warc"]["record_id"],
+                payload_digest=record["warc"]["payload_digest"],
+                content_hash=record["content_hash"], text_id=record["id"],
+                version=record.get("version", 1), checked_at=record["fetched_at"],
+            ))
+        key = state_key(site, result.crawl_id)
+        path = spool.joinpath(*key.split("/"))
+        path.unlink(missing_ok=True)
+        count = state.write(path)
+        result.files.append(_store(store, path, key, "state", count))
+
+
+def _write_manifest(store: Store, result: Recovered, articles: int) -> None:
+    """The manifest, last: the crawl becomes visible with what was recovered."""
     doc = manifest.build_manifest(
-        crawl_id=crawl_id,
+        crawl_id=result.crawl_id,
         crawl={
             "finish_reason": "crashed, recovered",
             "recovered_text_dropped": result.dropped_text,
         },
         files=result.files,
-        counts={"articles": len(text_records), "discarded": {}, "warc_exchanges": 0,
+        counts={"articles": articles, "discarded": {}, "warc_exchanges": 0,
                 "requests": 0, "robots_forbidden": 0},
         settings={},
     )
-    store.put_bytes(layout.manifest_key(crawl_id), manifest.dumps(doc))
-    journal.unlink()
-    logger.warning(
-        "recovered crawl %s that was interrupted: %d file(s), %d text record(s) kept, %d "
-        "dropped (their WARC records were cut)",
-        crawl_id, len(result.files), len(text_records), result.dropped_text,
-    )
-    return result
+    store.put_bytes(layout.manifest_key(result.crawl_id), manifest.dumps(doc))
 
 
 def _finish_landed(store: Store, spool: Path, journal: Path, result: Recovered) -> Recovered:
@@ -317,18 +303,6 @@ def _store(store: Store, path: Path, key: str, kind: str, records: int) -> FileE
     entry = FileEntry(key, kind, path.stat().st_size, sha256_file(path), records)
     store.put_file(path, key, entry.sha256)
     return entry
-
-
-def _index(warc_path: Path, key: str) -> tuple[Path, str, str, int] | None:
-    """A CDXJ index for a salvaged WARC (its crawl never got to build one)."""
-    from newsarchive.warc import cdxj
-
-    try:
-        index_path, lines = cdxj.write_index(warc_path)
-    except Exception:  # the WARC is kept regardless; `newsarchive verify` reports it
-        logger.exception("recovery: could not index %s", key)
-        return None
-    return index_path, cdxj.index_key(key), "cdxj", lines
 
 
 def _by_site(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
