@@ -37,7 +37,7 @@ from twisted.internet import task, threads
 
 from newsarchive.archive import canonical, layout
 from newsarchive.archive.recovery import journal_path
-from newsarchive.archive.salvage import salvage
+from newsarchive.archive.salvage import Salvage, salvage
 from newsarchive.archive.session import CrawlSession, default_spool
 from newsarchive.archive.state import ArticleState
 from newsarchive.cluster import frontier
@@ -436,60 +436,92 @@ class Coordinator:
         claims and state need settling; ``dead`` may be this worker's own id (an
         earlier run of it, on this machine, was killed).
         """
-        session, keys, server = self.session, self.keys, self.server
-        runs = int(server.hget(keys.meta, f"runs:{dead}") or 0)
+        keys, server = self.keys, self.server
+        tags, killed = self._killed_runs(dead)
+        found = self._publish_salvaged(folder)
+        if not killed and not found.files and not server.hlen(keys.taken(dead)):
+            return
+        shards = self._surviving_shards(found, killed)
+        texts = [r for records in shards.values() for r in records]
+        released = self._release_claims(killed, texts)
+        self._record_recovered_state(dead, texts)
+        requeued = frontier.requeue(server, keys, dead)
+        # Last: a run with a part is settled, and is not settled again.
+        kept = self._record_killed([t for t in tags if t in killed], dead, shards)
+        if dead != self.worker:
+            self._retire(dead, folder)
+        logger.warning(
+            "recovered worker %s of crawl %s: %d file(s) from its spool (%d bytes cut), "
+            "%d request(s) back in the queue, %d article(s) kept, %d to fetch again",
+            dead, keys.crawl_id, len(found.files), found.cut_bytes, requeued, kept,
+            len(released),
+        )
+
+    def _killed_runs(self, dead: str) -> tuple[list[str], set[str]]:
+        """The file tags of the dead worker's earlier runs, and those of them that never
+        recorded their part (killed)."""
+        runs = int(self.server.hget(self.keys.meta, f"runs:{dead}") or 0)
         tags = [dead if n == 1 else f"{dead}.{n}" for n in range(1, runs + 1)]
         if dead == self.worker:
             tags = tags[:-1]  # not this run
-        parts = {text(t) for t in server.hkeys(keys.parts)}
-        killed = {t for t in tags if t not in parts}
-        found = salvage(folder, keys.crawl_id) if folder.is_dir() else None
-        if found is not None:
-            for f in found.files:
-                session.publish(f.path, f.key, f.kind, f.records)
-            session.wait_published()
-        if not killed and not (found and found.files) and not server.hlen(keys.taken(dead)):
-            return
-        # The text that survived: what its spool held, and the shards its killed runs
-        # wrote (or whose storing they recorded) that were stored; each shard once.
-        shards = dict(found.shard_texts) if found is not None else {}
-        for value in hash_of(server, keys.files).values():
+        parts = {text(t) for t in self.server.hkeys(self.keys.parts)}
+        return tags, {t for t in tags if t not in parts}
+
+    def _publish_salvaged(self, folder: Path) -> Salvage:
+        """The whole records left in a dead worker's spool folder, stored by this worker."""
+        if not folder.is_dir():
+            return Salvage()
+        found = salvage(folder, self.keys.crawl_id)
+        for f in found.files:
+            self.session.publish(f.path, f.key, f.kind, f.records)
+        self.session.wait_published()
+        return found
+
+    def _surviving_shards(
+        self, found: Salvage, killed: set[str]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The text that survived, by shard key: what the spool held, and the shards its
+        killed runs wrote (or whose storing they recorded) that were stored; each once."""
+        crawl_id = self.keys.crawl_id
+        shards = dict(found.shard_texts)
+        for value in hash_of(self.server, self.keys.files).values():
             record = json.loads(value)
             if record["kind"] != "text" or record["key"] in shards:
                 continue
-            if record.get("tag") in killed or shard_writer(record["key"], keys.crawl_id) in killed:
-                data = gzip.decompress(session.store.read_bytes(record["key"]))
+            if record.get("tag") in killed or shard_writer(record["key"], crawl_id) in killed:
+                data = gzip.decompress(self.session.store.read_bytes(record["key"]))
                 shards[record["key"]] = [json.loads(line) for line in data.splitlines() if line]
-        texts = [r for records in shards.values() for r in records]
+        return shards
+
+    def _release_claims(self, killed: set[str], texts: list[dict[str, Any]]) -> list[str]:
+        """Release the killed runs' article claims whose text did not survive, so another
+        worker archives those articles; returns the keys released."""
         durable = set().union(*(article_keys(r) for r in texts)) if texts else set()
         released = [
-            text(k) for k, v in server.hscan_iter(keys.claims, count=1000)
+            text(k) for k, v in self.server.hscan_iter(self.keys.claims, count=1000)
             if text(v) in killed and text(k) not in durable
         ]
         if released:
-            server.hdel(keys.claims, *released)
+            self.server.hdel(self.keys.claims, *released)
+        return released
+
+    def _record_recovered_state(self, dead: str, texts: list[dict[str, Any]]) -> None:
+        """The incremental state the surviving text stands for, as the dead worker's."""
         state = {
             f"{article_key(r.get('canonical_url') or r['url'])}\0{dead}:recovered":
                 json.dumps(asdict(state_of(r)), sort_keys=True)
             for r in texts
         }
         if state:
-            server.hset(keys.state, mapping=state)
-        requeued = frontier.requeue(server, keys, dead)
-        # Last: a run with a part is settled, and is not settled again.
-        kept = self._record_killed([t for t in tags if t in killed], dead, shards)
-        if dead != self.worker:
-            server.hset(keys.workers, dead, "adopted")
-            server.hset(keys.busy, dead, 0)
-            # Its files are this crawl's now; a journal left would send the next run
-            # under its id into single-machine recovery of a crawl that is not its own.
-            journal_path(folder, keys.crawl_id).unlink(missing_ok=True)
-        logger.warning(
-            "recovered worker %s of crawl %s: %d file(s) from its spool (%d bytes cut), "
-            "%d request(s) back in the queue, %d article(s) kept, %d to fetch again",
-            dead, keys.crawl_id, len(found.files) if found else 0,
-            found.cut_bytes if found else 0, requeued, kept, len(released),
-        )
+            self.server.hset(self.keys.state, mapping=state)
+
+    def _retire(self, dead: str, folder: Path) -> None:
+        """Mark another worker adopted: it holds no requests, its files are ours now."""
+        self.server.hset(self.keys.workers, dead, "adopted")
+        self.server.hset(self.keys.busy, dead, 0)
+        # Its files are this crawl's now; a journal left would send the next run
+        # under its id into single-machine recovery of a crawl that is not its own.
+        journal_path(folder, self.keys.crawl_id).unlink(missing_ok=True)
 
     def _record_killed(
         self, killed: list[str], dead: str, shards: dict[str, list[dict[str, Any]]]
