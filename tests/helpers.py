@@ -1,10 +1,12 @@
-"""Helpers for tests that run real crawls: the command, and reading its output."""
+"""Helpers shared by the tests: running real crawls and reading their output, one-line
+failures, free loopback ports."""
 
 from __future__ import annotations
 
 import gzip
 import json
 import os
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -101,3 +103,30 @@ class StoredCrawl:
 
     def files(self, kind: str) -> list[Path]:
         return [self.local(key) for key in self.keys(kind)]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago, for servers that cannot be
+    told to pick their own (moto's CLI, redis-server, pywb)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def assert_one_line_failure(
+    result: subprocess.CompletedProcess, *needles: str, status: int = 2,
+    secrets: tuple[str, ...] = (),
+) -> str:
+    """A command that failed as users should see it: exit ``status``, one line on stderr
+    holding every needle, no traceback, and none of ``secrets`` in either stream.
+    Returns the line."""
+    assert result.returncode == status, (result.returncode, result.stderr[-2000:])
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    for secret in secrets:
+        assert secret not in result.stderr + result.stdout
+    return lines[0]
+

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.helpers import StoredCrawl, load_manifest, scrapy_crawl
+from tests.helpers import StoredCrawl, assert_one_line_failure, load_manifest, scrapy_crawl
 
 DATA = Path(__file__).parent / "data"
 
@@ -243,24 +243,15 @@ def test_crawl_by_site_name_from_a_registry(sample_site, tmp_path):
     assert any(link not in outlinks for url in deepest for link in outlinks[url])
 
 
-def _assert_clean_failure(result, *needles):
-    assert result.returncode == 2, result.stderr[-2000:]
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    for needle in needles:
-        assert needle in lines[0]
-
-
 def test_unknown_site_lists_known_sites(tmp_path):
     result = scrapy_crawl("-a", "site=nosuchpaper", "-s", f"NEWSARCHIVE_ARCHIVE={tmp_path}")
-    _assert_clean_failure(result, "unknown site 'nosuchpaper'", "known sites:", "guardian")
+    assert_one_line_failure(result, "unknown site 'nosuchpaper'", "known sites:", "guardian")
 
 
 @pytest.mark.parametrize("url", ["not a url", "ftp://example.org/", "http://127.0.0.1:99999/"])
 def test_malformed_url_is_refused(tmp_path, url):
     result = scrapy_crawl("-a", f"url={url}", "-s", f"NEWSARCHIVE_ARCHIVE={tmp_path}")
-    _assert_clean_failure(result, "url")
+    assert_one_line_failure(result, "url")
 
 
 def test_unwritable_archive_is_refused_before_crawling(sample_site, tmp_path):
@@ -270,7 +261,7 @@ def test_unwritable_archive_is_refused_before_crawling(sample_site, tmp_path):
     result = scrapy_crawl(
         "-a", f"url={sample_site.base_url}/", "-s", f"NEWSARCHIVE_ARCHIVE={blocker}/archive"
     )
-    _assert_clean_failure(result, "not writable")
+    assert_one_line_failure(result, "not writable")
     assert len(sample_site.requests) == before
 
 
@@ -284,4 +275,4 @@ def test_unwritable_archive_is_refused_before_crawling(sample_site, tmp_path):
 )
 def test_bad_settings_are_refused(tmp_path, setting, needle):
     result = scrapy_crawl("-a", "url=http://127.0.0.1:9/", "-s", setting)
-    _assert_clean_failure(result, needle)
+    assert_one_line_failure(result, needle)

@@ -27,7 +27,7 @@ from newsarchive.errors import NewsarchiveError
 from newsarchive.storage import open_store
 from newsarchive.tools import replay
 from newsarchive.warc import cdxj
-from tests.helpers import ROOT, unavailable
+from tests.helpers import ROOT, free_port, unavailable
 
 
 @pytest.fixture(scope="session")
@@ -37,12 +37,6 @@ def pywb_venv() -> Path:
         return replay.ensure_pywb(cache / "newsarchive-tests" / "pywb-venv")
     except NewsarchiveError as e:  # pywb comes from the package index, on first use
         unavailable(f"pywb could not be installed from the package index: {e}")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str, timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
@@ -57,7 +51,7 @@ def _get(url: str, timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
 @pytest.fixture(scope="module")
 def wayback(crawl, pywb_venv, tmp_path_factory):
     """`newsarchive replay` on a free loopback port, serving the shared crawl."""
-    port = _free_port()
+    port = free_port()
     workdir = tmp_path_factory.mktemp("replay")
     log = open(workdir.parent / "replay.log", "w+")
     process = subprocess.Popen(
@@ -173,7 +167,7 @@ def test_a_busy_port_is_one_line(crawl, pywb_venv, tmp_path):
 
 
 def test_replay_says_what_to_open_and_stops_quietly_on_ctrl_c(crawl, pywb_venv, tmp_path):
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "newsarchive.cli", "replay", str(crawl.archive),
          "--port", str(port), "--venv", str(pywb_venv), "--workdir", str(tmp_path)],

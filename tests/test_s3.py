@@ -6,7 +6,6 @@ import gzip
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from newsarchive.errors import StorageError
 from newsarchive.storage import open_store
 from newsarchive.storage.s3 import S3Options, S3Store
 from newsarchive.warc.writer import Exchange, RollingWarcWriter, WarcOptions
-from tests.helpers import ROOT, scrapy_crawl
+from tests.helpers import ROOT, assert_one_line_failure, free_port, scrapy_crawl
 from tests.s3server import Outage
 
 SECRET = "testing-secret-key-not-for-logs"
@@ -30,16 +29,6 @@ def newsarchive(*args: str, env: dict | None = None) -> subprocess.CompletedProc
         [sys.executable, "-m", "newsarchive.cli", *args],
         cwd=ROOT, env=full, capture_output=True, text=True, timeout=300,
     )
-
-
-def _one_line_failure(result, *needles):
-    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    assert SECRET not in result.stderr + result.stdout
 
 
 # --- the store itself -----------------------------------------------------------------
@@ -97,25 +86,19 @@ def test_missing_bucket_stops_before_crawling(s3, sample_site):
         "-a", f"url={sample_site.base_url}/", "-s", "NEWSARCHIVE_ARCHIVE=s3://no-such-bucket/x",
         env=s3.env(),
     )
-    _one_line_failure(result, "bucket 'no-such-bucket' does not exist")
+    assert_one_line_failure(result, "bucket 'no-such-bucket' does not exist", secrets=(SECRET,))
     assert len(sample_site.requests) == before
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_endpoint_refusing_connections_stops_before_crawling(s3, sample_site):
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     before = len(sample_site.requests)
     started = time.monotonic()
     result = scrapy_crawl(
         "-a", f"url={sample_site.base_url}/", "-s", "NEWSARCHIVE_ARCHIVE=s3://bucket/x",
         env=s3.env(AWS_ENDPOINT_URL=url),
     )
-    _one_line_failure(result, "cannot connect to the endpoint", url)
+    assert_one_line_failure(result, "cannot connect to the endpoint", url, secrets=(SECRET,))
     assert len(sample_site.requests) == before
     assert time.monotonic() - started < 60
 
@@ -125,7 +108,7 @@ def test_missing_credentials_are_named(s3, sample_site):
         "-a", f"url={sample_site.base_url}/", "-s", "NEWSARCHIVE_ARCHIVE=s3://bucket/x",
         env=s3.env(AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None),
     )
-    _one_line_failure(result, "no AWS credentials found")
+    assert_one_line_failure(result, "no AWS credentials found", secrets=(SECRET,))
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +116,7 @@ def authenticating_s3(tmp_path_factory):
     """A second moto server that checks credentials (INITIAL_NO_AUTH_ACTION_COUNT=0)."""
     import urllib.request
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "0"}
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -160,7 +143,7 @@ def test_wrong_credentials_stop_before_crawling(s3, authenticating_s3, sample_si
         "-a", f"url={sample_site.base_url}/", "-s", "NEWSARCHIVE_ARCHIVE=s3://bucket/x",
         env=s3.env(AWS_ENDPOINT_URL=authenticating_s3),
     )
-    _one_line_failure(result, "s3://bucket/x")
+    assert_one_line_failure(result, "s3://bucket/x", secrets=(SECRET,))
     assert "credentials rejected" in result.stderr or "access denied" in result.stderr
 
 
@@ -169,7 +152,7 @@ def test_bad_s3_settings_are_refused():
         "-a", "url=http://127.0.0.1:9/", "-s", "NEWSARCHIVE_ARCHIVE=s3://b/x",
         "-s", "NEWSARCHIVE_S3_ADDRESSING_STYLE=sideways",
     )
-    _one_line_failure(result, "NEWSARCHIVE_S3_ADDRESSING_STYLE")
+    assert_one_line_failure(result, "NEWSARCHIVE_S3_ADDRESSING_STYLE", secrets=(SECRET,))
 
 
 # --- outage in the middle of a crawl ------------------------------------------------------

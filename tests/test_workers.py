@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,13 +24,7 @@ from newsarchive.archive.salvage import salvage
 from newsarchive.cluster import frontier
 from newsarchive.cluster.frontier import BloomDupeFilter, CrawlKeys, FrontierConfig, Membership
 from newsarchive.cluster.workers import RedisClaims
-from tests.helpers import ROOT, scrapy_crawl, unavailable
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.helpers import ROOT, free_port, scrapy_crawl, unavailable
 
 
 @pytest.fixture(scope="module")
