@@ -1,17 +1,20 @@
 """Helpers shared by the tests: running real crawls and reading their output, one-line
-failures, free loopback ports."""
+failures, free loopback ports, and Scrapy components built on their own."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -130,3 +133,93 @@ def assert_one_line_failure(
         assert secret not in result.stderr + result.stdout
     return lines[0]
 
+
+# --- Scrapy components on their own ---------------------------------------------------
+
+T = TypeVar("T")
+
+
+def reactor_loop() -> asyncio.AbstractEventLoop:
+    """The asyncio loop of Twisted's asyncio reactor, the one Scrapy crawls on (installed
+    here on first use). Components hand work to threads with ``deferToThreadPool``; the
+    result comes back through ``reactor.callFromThread``, which this reactor turns into a
+    call on its loop, so running the loop is enough: no ``reactor.run()``."""
+    from scrapy.utils.reactor import (
+        install_reactor,
+        is_asyncio_reactor_installed,
+        is_reactor_installed,
+    )
+
+    if not is_reactor_installed():
+        install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+    if not is_asyncio_reactor_installed():
+        pytest.fail("another Twisted reactor was installed in this test process first")
+    from twisted.internet import reactor
+
+    pool = reactor.getThreadPool()  # started by reactor.run(), which never comes here
+    if not pool.started:
+        pool.threadFactory = _daemon_thread  # type: ignore[method-assign]
+        pool.start()
+    return reactor._asyncioEventloop  # type: ignore[attr-defined]
+
+
+def _daemon_thread(*args: Any, **kwargs: Any) -> threading.Thread:
+    """Threads that never keep the test process from exiting."""
+    return threading.Thread(*args, daemon=True, **kwargs)
+
+
+def run(coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+    """Await a component's coroutine (``process_response``, ``process_item``…) to its end,
+    on the reactor's loop; a component that never answers fails the test after ``timeout``
+    seconds instead of hanging it."""
+    return reactor_loop().run_until_complete(asyncio.wait_for(coro, timeout))
+
+
+def project_settings(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+    """newsarchive's settings module as a Scrapy project loads it, with the archive and
+    its spool in ``tmp_path`` (a real folder archive) and ``overrides`` on top."""
+    from newsarchive import settings as module
+
+    values = {name: getattr(module, name) for name in dir(module) if name.isupper()}
+    values["NEWSARCHIVE_ARCHIVE"] = str(tmp_path / "archive")
+    values["NEWSARCHIVE_SPOOL"] = str(tmp_path / "spool")
+    return {**values, **overrides}
+
+
+def with_downloader(crawler: Any, script: dict[str, Any] | None = None) -> AnsweringEngine:
+    """Scrapy's real Downloader, with the downloader middlewares the settings list, behind
+    an AnsweringEngine set on the crawler: what ``crawler.get_downloader_middleware()``
+    and the middlewares themselves reach through ``crawler.engine``."""
+    from scrapy.core.downloader import Downloader
+
+    engine = AnsweringEngine(script or {}, Downloader(crawler))
+    crawler.engine = engine
+    return engine
+
+
+class AnsweringEngine:
+    """Scrapy's engine as far as the robots and Crawl-delay middlewares use it
+    (``download_async``, ``running``, ``downloader``), answering each URL from a script
+    of real Responses (or exceptions, for a host that does not answer).
+
+    The HTTP between them is tested end to end in tests/faults/test_robots.py; here the
+    middleware's decisions are. ``script[url]`` is one answer or a list of answers given
+    in turn, the last repeating; an unscripted URL answers 404. ``asked`` logs each URL.
+    """
+
+    def __init__(self, script: dict[str, Any], downloader: Any = None) -> None:
+        self.script = {url: a if isinstance(a, list) else [a] for url, a in script.items()}
+        self.downloader = downloader
+        self.running = True
+        self.asked: list[str] = []
+
+    async def download_async(self, request: Any) -> Any:
+        from scrapy.http import Response
+
+        self.asked.append(request.url)
+        await asyncio.sleep(0)  # a real download yields: requests meet while it is pending
+        answers = self.script.get(request.url) or [Response(request.url, status=404)]
+        answer = answers.pop(0) if len(answers) > 1 else answers[0]
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer.replace(url=request.url, request=request)
