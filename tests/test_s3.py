@@ -93,14 +93,12 @@ def test_missing_bucket_stops_before_crawling(s3, sample_site):
 def test_endpoint_refusing_connections_stops_before_crawling(s3, sample_site):
     url = f"http://127.0.0.1:{free_port()}"
     before = len(sample_site.requests)
-    started = time.monotonic()
     result = scrapy_crawl(
         "-a", f"url={sample_site.base_url}/", "-s", "NEWSARCHIVE_ARCHIVE=s3://bucket/x",
         env=s3.env(AWS_ENDPOINT_URL=url),
     )
     assert_one_line_failure(result, "cannot connect to the endpoint", url, secrets=(SECRET,))
     assert len(sample_site.requests) == before
-    assert time.monotonic() - started < 60
 
 
 def test_missing_credentials_are_named(s3, sample_site):
@@ -143,8 +141,9 @@ def test_wrong_credentials_stop_before_crawling(s3, authenticating_s3, sample_si
         "-a", f"url={sample_site.base_url}/", "-s", "NEWSARCHIVE_ARCHIVE=s3://bucket/x",
         env=s3.env(AWS_ENDPOINT_URL=authenticating_s3),
     )
-    assert_one_line_failure(result, "s3://bucket/x", secrets=(SECRET,))
-    assert "credentials rejected" in result.stderr or "access denied" in result.stderr
+    # The first call is a HEAD (no error body): a bare 403, which says access denied.
+    assert_one_line_failure(result, "s3://bucket/x", "access denied (check credentials",
+                            secrets=(SECRET,))
 
 
 def test_bad_s3_settings_are_refused():
@@ -209,7 +208,6 @@ def test_endpoint_outage_mid_crawl_loses_nothing(s3, sample_site, tmp_path):
     manifest = json.loads(store.read_bytes(f"crawls/{pending[0].stem}.json"))
     objects = s3.objects(bucket)
     for entry in manifest["files"]:
-        assert store.read_bytes(entry["key"]) is not None
         data = store.read_bytes(entry["key"])
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
         assert objects[f"news/{entry['key']}"]["Size"] == entry["size"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from scrapy.settings import Settings
 
@@ -28,14 +27,32 @@ def _spool_file(session: CrawlSession, name: str) -> tuple:
     return path, key
 
 
+class WatchedSlots(threading.BoundedSemaphore):
+    """The session's upload slots, telling when a writer found none free and waits."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__(value)
+        self.waiting = threading.Event()
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+        if super().acquire(blocking=False):
+            return True
+        if blocking:
+            self.waiting.set()
+        return super().acquire(blocking, timeout)
+
+
 def test_a_full_upload_queue_makes_the_writer_wait(tmp_path):
     session = _session(tmp_path, NEWSARCHIVE_UPLOAD_QUEUE=1)
+    session._slots = slots = WatchedSlots(1)
     gate = threading.Event()
     real_put = session.store.put_file
+    stored = []
 
     def slow_put(local, key, sha256):
         gate.wait(10)
         real_put(local, key, sha256)
+        stored.append(key.rsplit("/", 1)[-1])
 
     session.store.put_file = slow_put  # a storage slower than the crawl
     session.publish(*_spool_file(session, "a.warc.gz"), "warc", 1)
@@ -43,13 +60,15 @@ def test_a_full_upload_queue_makes_the_writer_wait(tmp_path):
         target=session.publish, args=(*_spool_file(session, "b.warc.gz"), "warc", 1)
     )
     second.start()
-    time.sleep(0.3)
-    assert second.is_alive()  # waiting for a free slot
+    assert slots.waiting.wait(10), "the second file was handed over with no slot free"
+    # a.warc.gz holds the only slot until it is stored, which the gate forbids: b waits.
+    assert second.is_alive() and stored == []
     gate.set()
     second.join(10)
     assert not second.is_alive()
     assert session.close_writers() == []
     assert sorted(f.key.rsplit("/", 1)[-1] for f in session.files) == ["a.warc.gz", "b.warc.gz"]
+    assert stored == ["a.warc.gz", "b.warc.gz"]  # one at a time, in order
 
 
 def test_a_file_that_cannot_be_stored_keeps_the_manifest_in_the_spool(tmp_path):
