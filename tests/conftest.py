@@ -1,11 +1,73 @@
-"""Shared fixtures: the sample news site on a free loopback port, and a real crawl of it."""
+"""Shared fixtures (the sample news site on a free loopback port, a real crawl of it, an
+S3 endpoint) and the test tiers.
+
+Tiers: a test that runs a whole crawl, a subprocess or a server is ``e2e``; the rest is
+the fast tier, ``pytest -m "not e2e"``. The mark comes by rule: every test using one of
+E2E_FIXTURES (directly or through another fixture) gets it. Tests that start such things
+themselves carry ``@pytest.mark.e2e`` (or a module's ``pytestmark``). The rule is checked:
+a test without the mark that starts a process or listens on a socket fails, saying so.
+"""
 
 from __future__ import annotations
+
+import socket
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from newsarchive.sample_site import SampleSite
 from tests.helpers import Crawl, load_manifest, scrapy_crawl
+
+# Fixtures that run a crawl or start a server or process, by name, in any test module.
+E2E_FIXTURES = frozenset({
+    # tests/conftest.py
+    "sample_site", "crawl", "s3", "archive_crawl",
+    # a server or crawl of a module's own
+    "authenticating_s3", "crawled", "crawls", "fresh_site", "hostile", "protocol_crawl",
+    "pywb_venv", "redis_url", "rights_crawl", "rights_site", "robots_crawl", "runs", "site",
+    "trap_crawl", "two_crawls", "wayback", "tmpfs", "target",
+})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if E2E_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
+
+@contextmanager
+def _fast_only(item: pytest.Item) -> Iterator[None]:
+    """Outside e2e, starting a process or a server fails the test with its fix."""
+    if item.get_closest_marker("e2e") is not None:
+        yield
+        return
+
+    def refuse(what: str):
+        def refused(*args, **kwargs):
+            pytest.fail(
+                f"{item.nodeid} {what} but is not marked e2e: use an E2E_FIXTURES fixture "
+                "or @pytest.mark.e2e (tests/conftest.py)", pytrace=False,
+            )
+        return refused
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(subprocess.Popen, "_execute_child", refuse("starts a process"))
+        patch.setattr(socket.socket, "listen", refuse("starts a server"))
+        yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    with _fast_only(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    with _fast_only(item):
+        return (yield)
 
 
 @pytest.fixture(scope="session")

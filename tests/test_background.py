@@ -23,6 +23,7 @@ def test_daemon_executor_returns_results_and_errors():
         pool.submit(sum, [])
 
 
+@pytest.mark.e2e
 def test_a_stuck_task_does_not_keep_python_from_exiting():
     # As after a forced stop: an upload hangs and nobody shuts the pool down.
     # (A ThreadPoolExecutor here makes Python's exit wait for ever.)
@@ -39,6 +40,7 @@ def test_a_stuck_task_does_not_keep_python_from_exiting():
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.e2e
 def test_extraction_workers_end_with_the_crawl_process():
     # The crawl process dies as kill -9 would end it; its extraction workers, which
     # also ignore SIGINT/SIGTERM, must not stay behind waiting for work.

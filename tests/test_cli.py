@@ -5,7 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.helpers import load_manifest
+
+pytestmark = pytest.mark.e2e  # every test runs the command in a process of its own
 
 
 def newsarchive(*args: str, cwd=None, timeout: float = 300) -> subprocess.CompletedProcess:

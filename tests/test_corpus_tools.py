@@ -233,6 +233,7 @@ def test_dedupe_figures_on_a_synthetic_archive(small_synthetic, tmp_path):
     assert int((~near.drop).sum()) == 3000 - built.exact_copies - built.near_copies
 
 
+@pytest.mark.e2e
 def test_export_command_shows_progress_and_a_summary(small_synthetic, tmp_path):
     root, _ = small_synthetic
     out = tmp_path / "out"

@@ -16,6 +16,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 from tests.helpers import StoredCrawl, assert_one_line_failure, load_manifest, scrapy_crawl
 
+pytestmark = pytest.mark.e2e  # every test runs `scrapy crawl`
+
 DATA = Path(__file__).parent / "data"
 
 

@@ -164,6 +164,7 @@ def test_status_0_when_all_is_well(runs):
     assert _manifest(run)["counts"]["articles_by_kind"]["new"] == 2
 
 
+@pytest.mark.e2e
 def test_status_2_for_a_bad_setting_before_any_request(tmp_path):
     result = scrapy_crawl(
         "-a", "url=http://127.0.0.1:9/", "-s", f"NEWSARCHIVE_ARCHIVE={tmp_path / 'a'}",

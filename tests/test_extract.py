@@ -355,6 +355,7 @@ def test_normalize_hint() -> None:
     assert normalize_hint("x-default") is None
 
 
+@pytest.mark.e2e
 def test_detection_is_deterministic_within_and_across_processes() -> None:
     text = PARAGRAPHS["es"][:60]  # short text: langdetect's randomness shows most here
     first = detect_language(text)
@@ -500,6 +501,7 @@ def _fetch(url: str) -> tuple[bytes, str | None]:
         return error.read(), error.headers.get_content_charset()
 
 
+@pytest.mark.e2e
 def test_sample_site_articles() -> None:
     from newsarchive.sample_site import SampleSite
 

@@ -14,6 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
@@ -115,6 +116,7 @@ def test_a_foreign_project_gets_warcs_and_text(sample_site, tmp_path) -> None:
     assert "all good" in verified.output
 
 
+@pytest.mark.e2e
 def test_the_foreign_project_runs_this_checkout(tmp_path) -> None:
     """The crawl above imports newsarchive from this checkout, not an installed copy."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}

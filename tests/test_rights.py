@@ -303,6 +303,7 @@ def test_keep_mode_archives_noarchive_pages_with_the_flag(rights_site, tmp_path)
     assert rights_site.url(tdmrep.PATH) not in _warc_responses(archive, manifest)
 
 
+@pytest.mark.e2e
 def test_bad_noarchive_setting_is_one_line_at_start(tmp_path) -> None:
     process = scrapy_crawl("-a", "url=http://127.0.0.1:9/", "-s",
                            f"NEWSARCHIVE_ARCHIVE={tmp_path}", "-s", "NEWSARCHIVE_NOARCHIVE=maybe")

@@ -146,6 +146,7 @@ def test_wrong_credentials_stop_before_crawling(s3, authenticating_s3, sample_si
                             secrets=(SECRET,))
 
 
+@pytest.mark.e2e
 def test_bad_s3_settings_are_refused():
     result = scrapy_crawl(
         "-a", "url=http://127.0.0.1:9/", "-s", "NEWSARCHIVE_ARCHIVE=s3://b/x",

@@ -503,6 +503,7 @@ def test_edit_article_changes_page_validators_and_feed(fresh_site: SampleSite) -
         site.edit_article("no-such-story", paragraphs=["x"])
 
 
+@pytest.mark.e2e
 def test_stop_is_quick_even_with_an_open_keep_alive_connection() -> None:
     site = SampleSite()
     base = site.start()
@@ -522,6 +523,7 @@ def test_stop_is_quick_even_with_an_open_keep_alive_connection() -> None:
     site.stop()  # idempotent
 
 
+@pytest.mark.e2e
 def test_module_entry_point_serves_until_interrupted() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "newsarchive.sample_site", "--port", "0"],

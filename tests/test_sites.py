@@ -73,6 +73,7 @@ def _cli(*args):
     )
 
 
+@pytest.mark.e2e
 def test_sites_check_and_list_commands(tmp_path):
     ok = _cli("check")
     assert ok.returncode == 0 and "site(s) valid" in ok.stdout

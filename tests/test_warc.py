@@ -133,6 +133,7 @@ def test_golden_bytes(tmp_path):
         assert len(list(ArchiveIterator(io.BytesIO(member)))) == 1
 
 
+@pytest.mark.e2e
 def test_golden_file_reads_back_as_written(tmp_path):
     path = golden_file(tmp_path)
     check = subprocess.run(["warcio", "check", "-v", str(path)], capture_output=True, text=True)
@@ -214,6 +215,7 @@ def test_warc_fields_refuse_line_breaks():
     assert ("outlink", "http://b/\nx") not in page.warc_fields()
 
 
+@pytest.mark.e2e
 def test_framing_is_made_consistent_with_the_stored_body(tmp_path):
     closed: list = []
     writer = fixed_writer(tmp_path, closed)

@@ -280,6 +280,7 @@ def test_a_worker_that_archived_nothing_itself_closes_the_crawl(
     assert not server.keys("newsarchive:quiet:*")
 
 
+@pytest.mark.e2e
 def test_a_dead_earlier_run_is_recognised_on_its_own_machine():
     from newsarchive.archive import layout
     from newsarchive.cluster.workers import died_here

@@ -186,6 +186,7 @@ def _archive_path(crawl: RobotsCrawl) -> Path:
     return Path(str(setting).split("=", 1)[1])
 
 
+@pytest.mark.e2e
 def test_a_stop_does_not_wait_for_robots_txt_retries(tmp_path):
     """SIGTERM while a host waits for its robots.txt to be asked again (an hour away):
     the crawl stops like any other, the host's page never fetched."""
@@ -248,6 +249,7 @@ def test_any_robots_body_decodes_without_raising(body, content_type):
     assert out is body or isinstance(out.decode("utf-8"), str)  # valid UTF-8
 
 
+@pytest.mark.e2e
 def test_a_huge_crawl_delay_is_capped_not_waited_for(tmp_path):
     """`Crawl-delay: 100000` stalled the crawl after robots.txt (a day per page): the
     process outlived any timeout. Capped at NEWSARCHIVE_MAX_CRAWL_DELAY, and counted."""

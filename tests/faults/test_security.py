@@ -93,6 +93,7 @@ def test_ad_hoc_site_from_a_hostile_url_gets_a_safe_name():
 
 # --- servers ------------------------------------------------------------------------------
 
+@pytest.mark.e2e
 def test_local_servers_bind_to_loopback_by_default():
     import inspect
 
