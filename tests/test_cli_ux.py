@@ -181,6 +181,7 @@ def _running_line(stdout: str) -> str:
     return lines[0].removeprefix("running: ")
 
 
+@pytest.mark.e2e
 def test_demo_twice_revisits_and_its_printed_command_works_typed(tmp_path):
     """The second demo into the same archive finds every article unchanged; the command
     the demo prints, typed into a shell while the sample site serves, crawls again."""
@@ -292,6 +293,7 @@ def test_a_crawl_logs_a_status_line_and_ends_with_a_summary(sample_site, tmp_pat
     assert lines[5].startswith("  run summary: ") and Path(lines[5].split(": ", 1)[1]).is_file()
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("value", ["-1", "soon", "nan"])
 def test_a_wrong_status_interval_stops_the_crawl_at_once(value, tmp_path):
     process = scrapy_crawl(
