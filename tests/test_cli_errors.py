@@ -18,6 +18,8 @@ import pytest
 
 from newsarchive.cli import main
 
+pytestmark = pytest.mark.e2e  # one `newsarchive` process per case
+
 MISSING = "/no/such/archive"
 
 
