@@ -24,7 +24,11 @@ Cases, each a fresh process (its pool workers included in its CPU time and memor
     without the crawl, so b/e is what the crawl itself costs;
 (f) bare Scrapy reading no links from the pages at the depth limit (whose links are
     dropped anyway): about the cost of fetching alone. The real pages carry ~95 links
-    each, and handling them is most of what (a) costs.
+    each, and handling them is most of what (a) costs;
+(g), (r) cases (b) and (d) with ``NEWSARCHIVE_REQUISITES=off``: (b) and (d) fetch what
+    the pages embed (the default), from the site's requisite server (``crawl_site.py``),
+    so b/g and d/r are what page requisites cost; the table's notes give requisites and
+    their KB per article page.
 
 Every crawl runs with ``AUTOTHROTTLE_ENABLED=False CONCURRENT_REQUESTS=32
 CONCURRENT_REQUESTS_PER_DOMAIN=32 DEPTH_LIMIT=2`` and obeys robots.txt. pages/s is N
@@ -42,10 +46,11 @@ also estimated from CPU time, which load disturbs far less: b/c from CPU per pag
 keep every core busy), d/a from main-thread CPU per page (both wait on the reactor).
 
 Targets (issue 7; printed, not enforced): b/c >= 0.8 (0.9 stretch), d/a >= 0.8, and
-each case's memory at the largest N within 1.2x of the smallest.
+each case's memory at the largest N within 1.2x of the smallest; issue 17: b/g and d/r
+>= 0.8.
 
     python benchmarks/crawl.py [--data DIR] [--pages 1000 10000] [--repeat R]
-                               [--cases fabcde] [--workers W] [--json OUT] [--quick]
+                               [--cases fabcdegr] [--workers W] [--json OUT] [--quick]
 """
 
 from __future__ import annotations
@@ -64,7 +69,17 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import psutil
-from crawl_site import LINKS_PER_INDEX, Server, load_pages, start_server, write_site
+from crawl_site import (
+    LINKS_PER_INDEX,
+    Server,
+    load_pages,
+    start_server,
+    write_requisites,
+    write_site,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's newsarchive
+from newsarchive.crawl.addon import DOWNLOADER_MIDDLEWARES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -78,6 +93,8 @@ CASES = {
     "c": "(c) trafilatura json, pool",
     "d": "(d) newsarchive WARC-only",
     "e": "(e) newsarchive.extract.extractor, pool",
+    "g": "(g) newsarchive crawl, no requisites",
+    "r": "(r) WARC-only, no requisites",
 }
 CRAWL_SETTINGS = {
     "AUTOTHROTTLE_ENABLED": "False",
@@ -239,12 +256,22 @@ class Bench:
                 base = ["crawl", "news"]
                 extra = {"NEWSARCHIVE_ARCHIVE": str(archive),
                          "NEWSARCHIVE_EXTRACT_WORKERS": workers}
-                if case == "d":
+                if case in "dr":
                     extra["NEWSARCHIVE_EXTRACT"] = "False"
+                if case in "gr" or not self.server.cdn:
+                    extra["NEWSARCHIVE_REQUISITES"] = "off"
+                else:  # what the pages embed, from the local requisite server
+                    extra["BENCH_CDN"] = self.server.cdn
+                    extra["DOWNLOADER_MIDDLEWARES"] = json.dumps(
+                        {**DOWNLOADER_MIDDLEWARES, "crawl_runs.LocalRequisites": 90})
             usage, stats = self._scrapy(base, pages, name, extra)
             seconds = float(stats["elapsed_time_seconds"])
-            if case in "bd":
+            if case in "bdgr":
                 notes["articles"] = stats.get("newsarchive/articles", 0)
+                notes["requisites_per_page"] = round(
+                    stats.get("newsarchive/requisites/responses", 0) / pages, 2)
+                notes["requisite_kb_per_page"] = round(
+                    stats.get("newsarchive/requisites/bytes", 0) / pages / 1024, 1)
                 notes["discarded"] = sum(v for k, v in stats.items()
                                          if k.startswith("newsarchive/discarded/"))
                 notes["warc_kb_per_page"] = round(
@@ -291,6 +318,9 @@ def print_table(pages: int, results: dict[str, Result], header: str) -> None:
 
     ratio("b", "c", 0.8, "all")
     ratio("d", "a", 0.8, "main thread")
+    # page requisites on (b, d) against off (g, r): issue 17 asks >= 0.8
+    ratio("b", "g", 0.8, "all")
+    ratio("d", "r", 0.8, "main thread")
     if "d" in results and "f" in results:
         print(f"  d/f = {results['d'].rate / results['f'].rate:.2f}  (WARC-only crawl next to "
               "fetching alone)")
@@ -318,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the article-extraction-benchmark folder (html/*.html.gz)")
     parser.add_argument("--pages", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--cases", default="fabcde", help="any of f a b c d e (default all)")
+    parser.add_argument("--cases", default="fabcdegr",
+                        help="any of f a b c d e g r (default all)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="pool size for (b), (c), (e); default: one per core, "
                              "as NEWSARCHIVE_EXTRACT_WORKERS")
@@ -340,10 +371,13 @@ def main(argv: list[str] | None = None) -> int:
     by_pages: dict[int, dict[str, Result]] = {}
     try:
         write_site(work / "site", pages, max(args.pages))
+        requisites = write_requisites(work / "cdn", pages)
         server = start_server(work / "site", work, args.server)
         bench = Bench(args, work, server)
         header = (f"{args.workers} workers, {os.cpu_count()} cores, {server.kind} server, "
                   f"best of {args.repeat}")
+        print(f"page requisites: {requisites} distinct URLs, served from "
+              f"{server.cdn or 'nowhere (aiohttp server: requisites off in every case)'}")
         print(f"newsarchive crawl benchmark: {len(pages)} pages from {args.data}, {header}; "
               f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
         for count in args.pages:

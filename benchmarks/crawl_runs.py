@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from crawl_site import ARTICLE_PATH
+from crawl_site import ARTICLE_PATH, requisite_key
 from scrapy.statscollectors import MemoryStatsCollector
 
 
@@ -37,6 +37,26 @@ class JsonStatsCollector(MemoryStatsCollector):
         if path:
             Path(path).write_text(json.dumps(
                 stats, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v)))
+
+
+class LocalRequisites:
+    """Downloader middleware (benchmark only): every page requisite is fetched from the
+    benchmark's requisite server (``BENCH_CDN``) instead of the real host the page
+    names, each URL from a file of its own (``crawl_site.requisite_key``)."""
+
+    def __init__(self, cdn: str) -> None:
+        self.cdn = cdn.rstrip("/")
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> LocalRequisites:
+        return cls(crawler.settings.get("BENCH_CDN"))
+
+    def process_request(self, request: scrapy.Request) -> scrapy.Request | None:
+        from newsarchive.crawl.requisites import requisite_of
+
+        if requisite_of(request) is None or request.url.startswith(self.cdn):
+            return None
+        return request.replace(url=f"{self.cdn}/r/{requisite_key(request.url)}")
 
 
 class BareSpider(scrapy.Spider):

@@ -14,6 +14,12 @@ Layout (depth 0, 1, 2 from the root; crawl with ``DEPTH_LIMIT=2``):
   path makes every page an article by its URL (12 of the 181 do not say so in their
   markup). The served copies have their ``<link rel=canonical>`` and ``og:url`` removed,
   or the crawl would rightly treat the copies as one article.
+- page requisites: what the pages embed (8,191 distinct URLs on 620 real hosts, 48 per
+  page at the median) is served by a second server on ``127.0.0.2`` standing for all of
+  those hosts: the crawl's requisite requests are sent there by
+  ``crawl_runs.LocalRequisites`` (nothing leaves the machine), each URL to a file of
+  its own, of a size by kind (``REQUISITE_SIZES``), made once from the URL's hash.
+  Copies of a page share its requisites, as articles of one site share theirs.
 
 Servers: nginx (Debian's ``nginx-light`` will do) with a generated configuration, or,
 when nginx is not installed, an aiohttp server in its own process (slower: it takes a
@@ -23,6 +29,7 @@ share of the 2 cores that nginx barely touches).
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import re
 import shutil
@@ -39,6 +46,50 @@ ARTICLE_PATH = "/a/{i}/2024/01/15/{id}.html"
 _ARTICLE_RE = r"^/a/\d+/\d{4}/\d{2}/\d{2}/([0-9a-f]+\.html)$"
 _CANONICAL = re.compile(rb"<link\b[^>]*\brel\s*=\s*[\"']?canonical\b[^>]*>", re.IGNORECASE)
 _OG_URL = re.compile(rb"<meta\b[^>]*\bproperty\s*=\s*[\"']?og:url\b[^>]*>", re.IGNORECASE)
+
+
+# Bytes per requisite by kind: small next to real ones (images are often 50-200 KB),
+# so the benchmark weighs the crawl's per-request cost rather than the disk's.
+REQUISITE_SIZES = {"image": 12_000, "script": 20_000, "stylesheet": 12_000,
+                   "font": 16_000, "icon": 2_000, "iframe": 6_000}
+CDN_HOST = "127.0.0.2"
+
+
+def requisite_key(url: str) -> str:
+    """The CDN file name of a requisite URL: its hash, with the page copy's index and the
+    site's port taken out (copies of a page share its requisites)."""
+    url = re.sub(r"^http://127\.0\.0\.1:\d+/", "http://site/", url)
+    url = re.sub(r"^(http://site/a/)\d+/", r"\g<1>0/", url)
+    return hashlib.sha1(url.encode()).hexdigest()[:24]
+
+
+def write_requisites(root: Path, pages: dict[str, bytes]) -> int:
+    """One file per distinct requisite of the pages under ``root/r/``; their count."""
+    from parsel import Selector
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's
+    from newsarchive.discovery.requisites import html_requisites
+
+    (root / "r").mkdir(parents=True, exist_ok=True)
+    (root / "robots.txt").write_text("User-agent: *\nAllow: /\n")
+    written = set()
+    for page_id, body in pages.items():
+        base = f"http://site{ARTICLE_PATH.format(i=0, id=page_id)}"
+        try:
+            found = html_requisites(Selector(text=body.decode("utf-8", "replace")), base)
+        except ValueError:
+            continue
+        for requisite in found:
+            key = requisite_key(requisite.url)
+            if key in written:
+                continue
+            written.add(key)
+            size = REQUISITE_SIZES.get(requisite.kind, 8_000)
+            seed = hashlib.sha256(key.encode()).digest()
+            (root / "r" / key).write_bytes((seed * (size // len(seed) + 1))[:size])
+    for path in [root, *root.rglob("*")]:
+        path.chmod(path.stat().st_mode | 0o444 | (0o111 if path.is_dir() else 0))
+    return len(written)
 
 
 def load_pages(data: Path) -> dict[str, bytes]:
@@ -121,17 +172,23 @@ http {{
         index index.html;
         location /a/ {{ rewrite "{article_re}" /p/$1 break; }}
     }}
+    server {{
+        listen {cdn_host}:{cdn_port};
+        root {cdn_root};
+    }}
 }}
 """
 
 
 @dataclass
 class Server:
-    """A running local server: its base URL, kind and process."""
+    """A running local server: its base URL, kind and process (and the requisites'
+    server, nginx only)."""
 
     base: str
     kind: str
     process: subprocess.Popen
+    cdn: str = ""
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -164,10 +221,12 @@ def start_server(root: Path, work: Path, kind: str = "auto") -> Server:
     if kind == "nginx" and not nginx:
         raise SystemExit("nginx not found (Debian: apt-get install nginx-light)")
     port = free_port()
+    cdn_port = free_port()
     if kind in ("auto", "nginx") and nginx:
         conf = work / "nginx.conf"
         conf.write_text(_NGINX_CONF.format(work=work, port=port, root=root,
-                                           article_re=_ARTICLE_RE))
+                                           article_re=_ARTICLE_RE, cdn_host=CDN_HOST,
+                                           cdn_port=cdn_port, cdn_root=work / "cdn"))
         process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(work)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         kind = "nginx"
@@ -175,7 +234,8 @@ def start_server(root: Path, work: Path, kind: str = "auto") -> Server:
         process = subprocess.Popen([sys.executable, __file__, str(root), str(port)])
         kind = "aiohttp"
     _wait_listening(port, process)
-    return Server(f"http://127.0.0.1:{port}", kind, process)
+    cdn = f"http://{CDN_HOST}:{cdn_port}" if kind == "nginx" else ""
+    return Server(f"http://127.0.0.1:{port}", kind, process, cdn)
 
 
 def _serve_aiohttp(root: Path, port: int) -> None:

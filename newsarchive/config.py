@@ -45,6 +45,13 @@ class Config:
     noarchive: str = default("NEWSARCHIVE_NOARCHIVE")
     # fetch each host's /.well-known/tdmrep.json (W3C TDMRep)
     tdmrep: bool = default("NEWSARCHIVE_TDMREP")
+    # page requisites: articles, pages (every HTML page) or off, and their limits
+    # (newsarchive.discovery.requisites.Limits); 0 (share: 1) = none
+    requisites: str = default("NEWSARCHIVE_REQUISITES")
+    requisites_per_page: int = default("NEWSARCHIVE_REQUISITES_PER_PAGE")
+    requisites_page_bytes: int = default("NEWSARCHIVE_REQUISITES_PAGE_BYTES")
+    requisites_max_size: int = default("NEWSARCHIVE_REQUISITES_MAX_SIZE")
+    requisites_share: float = default("NEWSARCHIVE_REQUISITES_SHARE")
 
     @classmethod
     def from_settings(cls, settings: Any) -> Config:
@@ -84,6 +91,11 @@ class Config:
             extractor=value("EXTRACTOR"),
             noarchive=value("NOARCHIVE"),
             tdmrep=value("TDMREP"),
+            requisites=value("REQUISITES"),
+            requisites_per_page=value("REQUISITES_PER_PAGE"),
+            requisites_page_bytes=value("REQUISITES_PAGE_BYTES"),
+            requisites_max_size=value("REQUISITES_MAX_SIZE"),
+            requisites_share=value("REQUISITES_SHARE"),
             s3=S3Options(
                 endpoint_url=value("S3_ENDPOINT_URL") or None,
                 region=value("S3_REGION") or None,
@@ -110,4 +122,9 @@ class Config:
             "incremental": self.incremental,
             "max_age_days": self.max_age_days,
             "contact": self.contact,
+            "requisites": self.requisites,
+            "requisites_per_page": self.requisites_per_page,
+            "requisites_page_bytes": self.requisites_page_bytes,
+            "requisites_max_size": self.requisites_max_size,
+            "requisites_share": self.requisites_share,
         }

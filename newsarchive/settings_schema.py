@@ -260,6 +260,23 @@ SETTINGS: tuple[Setting, ...] = (
             "when unset)"),
     Setting("NEWSARCHIVE_INCREMENTAL", bool, True,
             "conditional requests and revisit records for articles the archive holds"),
+    Setting("NEWSARCHIVE_REQUISITES", str, "articles",
+            "page requisites (stylesheets and their fonts and images, images, scripts, "
+            "icons, `og:image`, posters, iframes) fetched from any host, robots.txt obeyed: "
+            "for `articles`, for every HTML page (`pages`), or `off` (true/false read as "
+            "articles/off)", choices=("articles", "pages", "off"),
+            normalize=lambda v: {"true": "articles", "1": "articles", "on": "articles",
+                                 "yes": "articles", "false": "off", "0": "off", "no": "off",
+                                 "none": "off"}.get(v.strip().lower(), v)),
+    Setting("NEWSARCHIVE_REQUISITES_PER_PAGE", int, 400,
+            "requisite requests for one page; 0: no limit", bounds=(0, None)),
+    Setting("NEWSARCHIVE_REQUISITES_PAGE_BYTES", int, 32 * 1024 * 1024,
+            "bytes the requisites of one page may bring; 0: no limit", bounds=(0, None)),
+    Setting("NEWSARCHIVE_REQUISITES_MAX_SIZE", int, 8 * 1024 * 1024,
+            "one requisite's size in bytes (a larger one is archived truncated); 0: no limit",
+            bounds=(0, None)),
+    Setting("NEWSARCHIVE_REQUISITES_SHARE", float, 0.9,
+            "share of the crawl's bytes requisites may take; 1: no limit", bounds=(0, 1)),
     Setting("NEWSARCHIVE_MAX_AGE_DAYS", int, 0,
             "skip articles published longer ago (0: no limit); `-a since=YYYY-MM-DD` "
             "likewise", bounds=(0, None)),

@@ -23,15 +23,22 @@ from newsarchive.archive.session import CrawlSession
 from newsarchive.cluster import workers
 from newsarchive.config import Config
 from newsarchive.crawl import errorcount
-from newsarchive.crawl.capture import header_pairs, is_unchanged, page_metadata, warc_location
+from newsarchive.crawl.capture import (
+    header_pairs,
+    is_unchanged,
+    page_metadata,
+    warc_location,
+    withheld,
+)
 from newsarchive.crawl.failures import failure_reason
-from newsarchive.crawl.items import ArticlePage
+from newsarchive.crawl.items import ArticlePage, PageMetadata
 from newsarchive.crawl.politeness import robots_sitemaps
 from newsarchive.crawl.redirects import REFRESH_TO, REFRESHED_FROM
+from newsarchive.crawl.requisites import REFUSED_KEY, requests_for, requisite_of
 from newsarchive.crawl.rights import site_rules
 from newsarchive.crawl.truncation import truncation
 from newsarchive.discovery import links as discovery
-from newsarchive.discovery import listings
+from newsarchive.discovery import listings, requisites
 from newsarchive.discovery.classify import is_article, matches_any
 from newsarchive.discovery.sites import Site, load_registry, lookup
 from newsarchive.discovery.urls import article_key, strip_tracking
@@ -217,7 +224,17 @@ class NewsSpider(scrapy.Spider):
             site_rules(self.session, response.url), urlsplit(response.url).path,
         )
         site = self.site
-        if is_article(response.url, head.signals, site.article_patterns, site.deny_patterns):
+        article = is_article(response.url, head.signals, site.article_patterns,
+                             site.deny_patterns)
+        mode = self.session.config.requisites
+        wanted = mode == "pages" or (mode == "articles" and article)
+        if selector is not None and wanted and not withheld(response):
+            # What the page embeds, so it replays as its reader saw it; from any host
+            # (not for a page kept out of the archive: noarchive).
+            found = requisites.html_requisites(selector, head.base or response.url, rejects)
+            yield from requests_for(found, response.url, response.url, 0,
+                                    self.parse_requisite, self.failed_requisite)
+        if article:
             try:
                 item = self._article(response, head, rights)
             except Exception as e:  # the page's links and metadata record still count
@@ -296,6 +313,52 @@ class NewsSpider(scrapy.Spider):
             language_hint=head.language or self.site.language,
             drop_selectors=self.site.drop_selectors,
         )
+
+    def parse_requisite(self, response: Response) -> Iterator[Any]:
+        """A page requisite, archived by the capture middleware: what a stylesheet
+        references (fonts, images, imports) and what an iframe's document embeds (one
+        level: its iframes are not fetched) are fetched in turn; a metadata record
+        names the page that needed it (``via``). No text, no links followed."""
+        of = requisite_of(response)
+        if of is None:
+            return
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+        kind = requisites.kind_of(content_type, of.hint)
+        rejects: Counter[str] = Counter()
+        found: list[requisites.Requisite] = []
+        if isinstance(response, TextResponse) and response.status == 200:
+            try:
+                if kind == "stylesheet":
+                    found = requisites.css_requisites(response.text, response.url, rejects)
+                elif kind == "iframe" and of.level == 0:
+                    selector = Selector(text=response.text)
+                    base = discovery.page_head(selector, response.url, rejects).base
+                    found = requisites.html_requisites(
+                        selector, base or response.url, rejects, iframes=False)
+            except ValueError:  # undecodable bytes served as text: archived, not read
+                found = []
+        self._rejected(rejects)
+        yield from requests_for(found, of.page, response.url, of.level + 1,
+                                self.parse_requisite, self.failed_requisite)
+        location = warc_location(response)
+        if location is not None:
+            yield PageMetadata(
+                url=response.url, record_id=location.record_id, date=location.date,
+                crawl_id=self.session.crawl_id, discovery="requisite",
+                redirected_from=list(response.meta.get("redirect_urls", ())),
+                via=of.page, embedded_in=of.parent, requisite=kind,
+            )
+
+    def failed_requisite(self, failure: Any) -> None:
+        """A requisite that gave nothing: counted apart from pages, by reason."""
+        response = getattr(failure.value, "response", None)
+        if response is not None and is_unchanged(response):
+            return  # a 304 for a known requisite: stored as a revisit
+        request = getattr(failure, "request", None)
+        if request is not None and request.meta.get(REFUSED_KEY):
+            return  # past a limit: counted as newsarchive/requisites/skipped/<reason>
+        reason = failure_reason(failure.value)
+        self.crawler.stats.inc_value(f"newsarchive/requisites/failed/{reason}")
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         """A URL announced as a feed or sitemap, read as whatever it holds

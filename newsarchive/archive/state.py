@@ -40,6 +40,9 @@ class ArticleState:
     etag: str | None = None
     last_modified: str | None = None
     checked_at: str | None = None  # last time it was fetched, even if unchanged
+    # None: an article; "requisite": what a page embeds (newsarchive.discovery.requisites),
+    # remembered for conditional requests only
+    kind: str | None = None
 
 
 _FIELDS = {f.name: str(f.type) for f in fields(ArticleState)}

@@ -43,6 +43,8 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     # site-wide rights (TDMRep file, robots.txt's AI groups), after robots.txt (100)
     "newsarchive.crawl.rights.SiteRightsMiddleware": 102,
     "newsarchive.crawl.politeness.CrawlDelayMiddleware": 105,  # after RobotsTxtMiddleware (100)
+    # page requisites past their limits are refused here, after robots.txt allowed them
+    "newsarchive.crawl.requisites.RequisiteLimitsMiddleware": 110,
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "newsarchive.crawl.politeness.ContactUserAgentMiddleware": 500,
     "newsarchive.crawl.incremental.ConditionalRequestMiddleware": 560,

@@ -22,15 +22,20 @@ from scrapy.exceptions import DropItem
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet import threads
+from twisted.internet.defer import Deferred
 from twisted.python.threadpool import ThreadPool
 
 from newsarchive import __version__
 from newsarchive.archive import layout
 from newsarchive.archive.session import CrawlSession
+from newsarchive.archive.state import ArticleState
 from newsarchive.crawl.incremental import prior_of
 from newsarchive.crawl.items import PageMetadata
 from newsarchive.crawl.politeness import user_agent
+from newsarchive.crawl.requisites import RequisiteOf, requisite_of
 from newsarchive.crawl.truncation import truncation
+from newsarchive.discovery.requisites import kind_of
+from newsarchive.discovery.urls import article_key
 from newsarchive.rights.signals import HEAD_BYTES, says_noarchive
 from newsarchive.warc import cdxj, encodings
 from newsarchive.warc.writer import (
@@ -40,6 +45,7 @@ from newsarchive.warc.writer import (
     RollingWarcWriter,
     SpoolError,
     WarcOptions,
+    payload_digest,
     payload_matches,
 )
 
@@ -139,6 +145,10 @@ class WarcCaptureMiddleware:
         self.crawler = crawler
         self.withhold_noarchive = session.config.noarchive == "withhold"
         self.pool = ThreadPool(1, 1, name="newsarchive-warc")
+        # Requisites stored whole in this crawl, by payload digest (one per distinct
+        # payload: a news site has a few hundred stylesheets, fonts and logos).
+        self._payloads: dict[str, RevisitOf] = {}
+        self._writing: dict[str, list[Deferred[RevisitOf | None]]] = {}  # being written
         # A daemon: after a forced stop nothing closes the pool, and a live thread
         # waiting on its queue kept the process from ever exiting. Every record is
         # written whole or cut back by the next crawl's recovery.
@@ -199,33 +209,109 @@ class WarcCaptureMiddleware:
         write: Any = self.writer.write_exchange
         args: tuple[Any, ...] = (exchange,)
         found = prior_of(request)
+        requisite = requisite_of(request)
         unchanged = found is not None and found[1].payload_digest is not None and (
             response.status == 304
             or (response.status == 200 and payload_matches(response.body, found[1].payload_digest))
         )
+        original: RevisitOf | None = None
+        digest: str | None = None
         if unchanged:
-            # A known article, not modified: a revisit record, not a second copy.
+            # A known article or requisite, not modified: a revisit record, not a copy.
             prior = found[1]
             original = RevisitOf(prior.url, prior.fetched_at, prior.payload_digest, prior.record_id)
+        elif requisite is not None and response.status == 200 and not exchange.truncated:
+            # The same logo or font under another URL (a cache-busting query, a second
+            # CDN): stored once per crawl, then as identical-payload-digest revisits.
+            digest = payload_digest(response.body)
+            original = self._payloads.get(digest)
+            if original is None and digest in self._writing:
+                # The same bytes are being written for another URL right now: wait
+                # for that record and refer to it (None if it could not be written).
+                waiter: Deferred[RevisitOf | None] = Deferred()
+                self._writing[digest].append(waiter)
+                original = await maybe_deferred_to_future(waiter)
+            elif original is None:
+                self._writing[digest] = []
+        if original is not None:
             write, args = self.writer.write_revisit, (exchange, original)
+        first = digest is not None and original is None
         try:
             location = await maybe_deferred_to_future(
                 threads.deferToThreadPool(reactor, self.pool, write, *args)
             )
         except SpoolError as e:
+            if first:
+                self._written(digest, None)
             self._stop(e)
             raise  # not archived: the request fails (newsarchive/failed/storage)
+        if first:
+            self._written(digest, RevisitOf(request.url, location.date, digest,  # type: ignore[arg-type]
+                                            location.record_id))
         request.meta[META_KEY] = location
         self.stats.inc_value("newsarchive/warc/writer/exchanges")
         self.stats.inc_value("newsarchive/warc/writer/bytes", location.length)
+        if original is not None:
+            self.stats.inc_value("newsarchive/warc/writer/revisits")
         if unchanged:
             request.meta[UNCHANGED_KEY] = True
-            self.stats.inc_value("newsarchive/warc/writer/revisits")
-            self.stats.inc_value("newsarchive/articles/unchanged")
+            if requisite is None:
+                self.stats.inc_value("newsarchive/articles/unchanged")
             state = self.session.state
             if state is not None:
                 state.touch(found[0], checked_at=location.date)
+        if requisite is not None:
+            self._requisite_captured(request, response, requisite, location, unchanged,
+                                     digest, original)
         return response
+
+    def _written(self, digest: str, original: RevisitOf | None) -> None:
+        """A requisite's payload was stored whole (or not, None): later copies, and
+        those waiting for it, become revisits of it."""
+        if original is not None:
+            self._payloads[digest] = original
+        for waiter in self._writing.pop(digest, []):
+            waiter.callback(original)
+
+    def _requisite_captured(
+        self, request: Request, response: Response, requisite: RequisiteOf,
+        location: RecordLocation, unchanged: bool, digest: str | None,
+        original: RevisitOf | None,
+    ) -> None:
+        """Count a captured requisite by kind and bytes; remember its payload for
+        identical-payload revisits in this crawl and, when stored whole, for the next
+        crawl's conditional request."""
+        kind = kind_of(response.headers.get(b"Content-Type", b"").decode("latin-1"),
+                       requisite.hint)
+        prefix = "newsarchive/requisites/"
+        self.stats.inc_value(f"{prefix}responses")
+        self.stats.inc_value(f"{prefix}bytes", len(response.body))
+        self.stats.inc_value(f"{prefix}by_type/{kind}/count")
+        self.stats.inc_value(f"{prefix}by_type/{kind}/bytes", len(response.body))
+        if unchanged:
+            self.stats.inc_value(f"{prefix}unchanged")
+            prior = prior_of(request)
+            if prior is not None and prior[1].payload_digest:
+                self._payloads.setdefault(prior[1].payload_digest, original)  # type: ignore[arg-type]
+            return
+        if original is not None:
+            self.stats.inc_value(f"{prefix}duplicate_payloads")
+            return
+        if response.status != 200 or digest is None:
+            return
+        state = self.session.state
+        if state is not None:
+            header = response.headers.get
+            state.put(article_key(request.url), ArticleState(
+                url=request.url,
+                fetched_at=location.date,
+                record_id=location.record_id,
+                payload_digest=digest,
+                etag=(header(b"ETag") or b"").decode("latin-1") or None,
+                last_modified=(header(b"Last-Modified") or b"").decode("latin-1") or None,
+                checked_at=location.date,
+                kind="requisite",
+            ))
 
     async def write_metadata(self, item: PageMetadata) -> RecordLocation:
         """Write a metadata record for a captured page, on the writer thread."""

@@ -30,6 +30,33 @@ def _by_reason(stats: dict[str, Any], prefix: str) -> dict[str, Any]:
     return {k.removeprefix(prefix): v for k, v in sorted(stats.items()) if k.startswith(prefix)}
 
 
+def requisite_counts(stats: dict[str, Any]) -> dict[str, Any]:
+    """Page requisites (newsarchive.crawl.requisites): archived responses and bytes (as
+    received) by kind, revisits, refusals by limit, failures by reason, and per article
+    page (requests made for requisites, bytes they brought)."""
+    prefix = "newsarchive/requisites/"
+    by_type: dict[str, dict[str, int]] = {}
+    for key, value in _by_reason(stats, f"{prefix}by_type/").items():
+        kind, _, what = key.rpartition("/")
+        by_type.setdefault(kind, {"count": 0, "bytes": 0})[what] = value
+    responses = stats.get(f"{prefix}responses", 0)
+    size = stats.get(f"{prefix}bytes", 0)
+    pages = stats.get("newsarchive/article_pages", 0)
+    return {
+        "responses": responses,
+        "bytes": size,
+        "by_type": by_type,
+        "unchanged": stats.get(f"{prefix}unchanged", 0),
+        "duplicate_payloads": stats.get(f"{prefix}duplicate_payloads", 0),
+        "skipped": _by_reason(stats, f"{prefix}skipped/"),
+        "failed": _by_reason(stats, f"{prefix}failed/"),
+        "per_article": {
+            "requests": round(responses / pages, 2) if pages else 0,
+            "bytes": round(size / pages) if pages else 0,
+        },
+    }
+
+
 def counts_from_stats(stats: dict[str, Any]) -> dict[str, Any]:
     """The manifest's counts: what was fetched, archived and dropped (with reasons)."""
     discarded = {
@@ -80,6 +107,8 @@ def counts_from_stats(stats: dict[str, Any]) -> dict[str, Any]:
         "duplicate_requests": stats.get("dupefilter/filtered", 0),
         # exceptions in callbacks, middlewares, pipelines: "<component>/<ExceptionType>"
         "errors": _by_reason(stats, "newsarchive/errors/"),
+        # what archived pages embed: stylesheets, images, fonts, scripts… (by kind)
+        "requisites": requisite_counts(stats),
         "http_status": {
             k.rsplit("/", 1)[-1]: v
             for k, v in sorted(stats.items())

@@ -37,11 +37,22 @@ class PageMetadata:
     outlinks: list[str] = field(default_factory=list, repr=False)
     redirected_from: list[str] = field(default_factory=list)
     rights: dict[str, Any] | None = None  # newsarchive.rights.signals.read_rights
+    # A page requisite: the page that needed it, and the stylesheet or iframe that
+    # embeds it when that is not the page itself (newsarchive.crawl.requisites).
+    via: str | None = None
+    embedded_in: str | None = None
+    requisite: str | None = None  # its kind: stylesheet, image, font, …
 
     def warc_fields(self) -> list[tuple[str, str]]:
         fields = [("crawl-id", self.crawl_id), ("discovery", self.discovery)]
         if self.rights is not None:
             fields.append(("rights", json.dumps(self.rights, sort_keys=True)))
+        if self.via:
+            fields.append(("via", self.via))
+        if self.embedded_in and self.embedded_in != self.via:
+            fields.append(("embedded-in", self.embedded_in))
+        if self.requisite:
+            fields.append(("requisite", self.requisite))
         fields += [("redirected-from", url) for url in self.redirected_from]
         fields += [("outlink", url) for url in self.outlinks]
         # A field value is one line: a URL that still holds a line break is left out.

@@ -42,6 +42,22 @@ def render(manifest: dict[str, Any], reasons: tuple[str, ...] = ()) -> str:
         f"{counts.get('robots_forbidden', 0)} URL(s) refused by robots.txt.",
         "",
     ]
+    requisites = counts.get("requisites") or {}
+    if requisites.get("responses"):
+        per = requisites.get("per_article", {})
+        kinds = ", ".join(
+            f"{kind}: {n.get('count', 0)} ({_size(n.get('bytes', 0))})"
+            for kind, n in sorted(requisites.get("by_type", {}).items())
+        )
+        lines += [
+            f"Page requisites: {requisites['responses']} archived "
+            f"({_size(requisites.get('bytes', 0))}"
+            f"; {requisites.get('unchanged', 0)} unchanged, "
+            f"{requisites.get('duplicate_payloads', 0)} duplicate payloads); "
+            f"per article: {per.get('requests', 0)} requests, {_size(per.get('bytes', 0))}. "
+            f"By type: {kinds}.",
+            "",
+        ]
     return "\n".join(lines)
 
 

@@ -44,6 +44,7 @@ def document(*, lang: str, title: str, head: str, body: str, body_class: str) ->
 {body}
 <script>window.dataLayer = window.dataLayer || [];
 dataLayer.push({{"event": "pageview", "lang": "{lang}"}});</script>
+<script src="/static/lazy.js" defer></script>
 </body>
 </html>
 """

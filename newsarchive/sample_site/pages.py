@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .article import Article
+from .assets import hero_figure, hero_path, lazy_chart
 from .content import Locale
 from .layout import (
     SECTIONS,
@@ -144,11 +145,14 @@ def post_navigation(t: Mapping[str, str], article: Article, others: Sequence[Art
     return f'<nav class="post-navigation" aria-label="Posts">{cells}</nav>'
 
 
-def article_page(theme: Theme, base: str, article: Article, others: Sequence[Article]) -> str:
+def article_page(
+    theme: Theme, base: str, article: Article, others: Sequence[Article], cdn: str | None = None
+) -> str:
     t = theme.strings[article.lang]
     loc = theme.locales[article.lang]
     url = base + article.path
     published, updated = article.published.isoformat(), article.updated.isoformat()
+    cdn = cdn or base  # the image host (SampleSite's second loopback host)
 
     if article.teaser is not None:
         teaser_text, teaser_href = article.teaser
@@ -166,6 +170,8 @@ def article_page(theme: Theme, base: str, article: Article, others: Sequence[Art
     )
     blocks: list[str] = []
     for i, text in enumerate(article.paragraphs):
+        if i == 1:
+            blocks.append(lazy_chart())
         if i == article.teaser_after and teaser:
             blocks.append(teaser)
         if i == 3:
@@ -222,6 +228,7 @@ def article_page(theme: Theme, base: str, article: Article, others: Sequence[Art
 <meta property="article:published_time" content="{published}">
 <meta property="article:modified_time" content="{updated}">
 <meta property="article:section" content="{esc(section_label)}">{tag_meta}
+<meta property="og:image" content="{esc(base + hero_path(article.section, 1280))}">
 <meta name="twitter:card" content="summary">
 <script type="application/ld+json">
 {json_ld(ld)}
@@ -247,6 +254,7 @@ def article_page(theme: Theme, base: str, article: Article, others: Sequence[Art
           <time class="entry-date published" datetime="{published}">{date}</time>{updated_html}
         </div>
       </header>
+      {hero_figure(article.section, cdn)}
       <div class="article-body entry-content">
       {body_html}
       </div>

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
-from . import oddities, traps
+from . import assets, oddities, traps
 from .article import LANGUAGES, Article
 from .content import load_articles, load_boilerplate, load_locales, load_reference, static_root
 from .feeds import robots_txt, rss, sitemap
@@ -42,7 +42,10 @@ from .pages import (
 
 SITE_EPOCH = datetime(2026, 9, 1, 6, 0, tzinfo=UTC)
 _SECTION_URL = re.compile(r"/section/([a-z]+)/(?:page/([0-9]+)/)?")
-_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+_STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml",
+    ".js": "text/javascript; charset=utf-8", ".woff2": "font/woff2",
+}
 
 
 class SampleSite:
@@ -62,7 +65,13 @@ class SampleSite:
     FEED_SIZE = 20
     HOME_SIZE = 8
 
-    def __init__(self) -> None:
+    def __init__(self, cdn_host: str | None = "127.0.0.2") -> None:
+        """``cdn_host``: the loopback address of the second host the pages take their
+        lead pictures from (a CDN); None or unavailable: a second port on the site's
+        own address."""
+        self._cdn_host = cdn_host
+        self._cdn_server: SampleServer | None = None
+        self._cdn_base: str | None = None
         self._lock = threading.RLock()
         self._strings = load_boilerplate()
         self._theme = Theme(self._strings, load_locales())
@@ -83,6 +92,8 @@ class SampleSite:
         # /.well-known/tdmrep.json (W3C TDMRep) when set: a list of {location, tdm-reservation,
         # tdm-policy} rules; unset, the site states nothing there (404)
         self.tdmrep: list[dict[str, object]] | None = None
+        self.cdn_requests: list[tuple[str, str]] = []
+        self.cdn_robots: bytes = assets.CDN_ROBOTS  # tests may make the CDN refuse crawlers
         self._trap_hits: dict[str, int] = {}
         self._server: SampleServer | None = None
         self._thread: threading.Thread | None = None
@@ -105,13 +116,63 @@ class SampleSite:
             shown = f"[{host}]" if ":" in host else host
             self._server, self._thread = server, thread
             self._base_url = f"http://{shown}:{server.server_address[1]}"
+            self._start_cdn(host, family)
             return self._base_url
+
+    def _start_cdn(self, host: str, family: int) -> None:
+        """The image host: its own address when the system lets us bind it (Linux
+        routes all of 127.0.0.0/8 to loopback), else another port beside the site."""
+        server = None
+        if self._cdn_host and family == socket.AF_INET:
+            try:
+                server = SampleServer((self._cdn_host, 0), self._respond_cdn, self._record_cdn,
+                                      socket.AF_INET)
+                cdn_host = self._cdn_host
+            except OSError:
+                server = None
+        if server is None:
+            server = SampleServer((host, 0), self._respond_cdn, self._record_cdn, family)
+            cdn_host = f"[{host}]" if ":" in host else host
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05},
+            name=f"sample-cdn-{server.server_address[1]}", daemon=True,
+        ).start()
+        self._cdn_server = server
+        self._cdn_base = f"http://{cdn_host}:{server.server_address[1]}"
+
+    @property
+    def cdn_url(self) -> str:
+        """Base URL of the image host standing for a CDN (another loopback host)."""
+        if self._cdn_base is None:
+            raise RuntimeError("sample site is not running; call start() first")
+        return self._cdn_base
+
+    def _record_cdn(self, method: str, path: str) -> None:
+        with self._lock:
+            self.cdn_requests.append((method, path))
+
+    def _respond_cdn(self, path: str, base: str) -> Response:
+        if path == "/robots.txt":
+            return Response(body=self.cdn_robots, content_type="text/plain; charset=utf-8",
+                            last_modified=SITE_EPOCH)
+        found = assets.cdn_response(path)
+        if found is None:
+            return Response(404, b"not found\n", "text/plain; charset=utf-8", validators=False)
+        body, content_type = found
+        return Response(body=body, content_type=content_type, last_modified=SITE_EPOCH,
+                        headers={"Access-Control-Allow-Origin": "*",
+                                 "Cache-Control": "public, max-age=31536000"})
 
     def stop(self) -> None:
         """Stop serving and close the socket and open keep-alive connections; idempotent."""
         with self._lock:
             server, thread = self._server, self._thread
             self._server = self._thread = self._base_url = None
+            cdn, self._cdn_server, self._cdn_base = self._cdn_server, None, None
+        if cdn is not None:
+            cdn.shutdown()
+            cdn.drop_connections()
+            cdn.server_close()
         if server is None:
             return
         server.shutdown()
@@ -262,7 +323,8 @@ class SampleSite:
         by_path = {a.path: a for a in articles}
         if path in by_path:
             article = by_path[path]
-            page = html(article_page(theme, base, article, articles), article.updated)
+            page = html(article_page(theme, base, article, articles, self._cdn_base),
+                        article.updated)
             page.headers.update(dict(article.headers))
             return page
         if path == "/.well-known/tdmrep.json" and self.tdmrep is not None:
@@ -319,6 +381,10 @@ class SampleSite:
         if path == self.PDF_PATH:
             return Response(body=oddities.annual_report_pdf(), content_type="application/pdf",
                             last_modified=when)
+        if path.startswith("/assets/hero/"):  # the lead pictures again, for og:image
+            found = assets.cdn_response(path)
+            if found is not None:
+                return Response(body=found[0], content_type=found[1], last_modified=SITE_EPOCH)
         if path in self._static:
             data, content_type = self._static[path]
             return Response(body=data, content_type=content_type, last_modified=SITE_EPOCH)

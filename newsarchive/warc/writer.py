@@ -440,3 +440,8 @@ def payload_matches(body: bytes, digest: str) -> bool:
         return False
     value = value.strip()
     return value.upper() == base64.b32encode(raw).decode() or value.lower() == raw.hex()
+
+
+def payload_digest(body: bytes) -> str:
+    """The WARC-Payload-Digest warcio writes for this body ("sha1:<base32>")."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode()

@@ -1,0 +1,192 @@
+"""An archived article looks, replayed, as it looked live: headless Chromium draws a
+sample-site article live and from the archive through pywb (`newsarchive replay`), and
+the two screenshots are compared pixel by pixel.
+
+The sample site's article embeds what real news pages do: a stylesheet with a web font
+and a background image, a lead picture in ``<picture>``/``srcset`` on a second host
+(a CDN), a lazily loaded chart (``data-src``/``data-srcset``, moved by a script), an
+icon. The site is stopped before the replay, so nothing can come from it live.
+
+The threshold: at most ``MAX_DIFFERENT`` of the pixels may differ by more than
+``TOLERANCE`` (of 255) in any channel. Replay draws the same bytes with the same
+engine, so the two match exactly in practice; the slack absorbs anti-aliasing
+differences between two renderings. pywb's ``mp_`` mode (the page itself, without its
+framing top bar) is screenshotted, so there is no banner to leave out. As a control,
+the same article archived with ``NEWSARCHIVE_REQUISITES=off`` must differ by far more
+than the threshold: the comparison can fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops
+
+from newsarchive.sample_site import SampleSite
+from newsarchive.tools import replay
+from newsarchive.warc import cdxj
+from tests.helpers import ROOT, load_manifest, scrapy_crawl, unavailable
+from tests.test_replay import _free_port, _get, pywb_venv  # noqa: F401 (a fixture)
+
+WIDTH, HEIGHT = 1280, 1600
+TOLERANCE = 48  # per channel, of 255
+MAX_DIFFERENT = 0.005  # share of the pixels
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    unavailable("headless Chromium is not installed (Debian: apt-get install chromium)")
+    raise AssertionError  # unreachable: unavailable() skips or fails
+
+
+def screenshot(url: str, out: Path, height: int = HEIGHT) -> Image.Image:
+    """The page at url as headless Chromium draws it, once its load settled."""
+    process = subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         "--no-first-run", "--disable-extensions", "--force-device-scale-factor=1",
+         f"--window-size={WIDTH},{height}", "--virtual-time-budget=8000",
+         f"--user-data-dir={out.parent / ('profile-' + out.stem)}",
+         f"--screenshot={out}", url],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert out.exists(), process.stderr[-2000:]
+    return Image.open(out).convert("RGB")
+
+
+def different_share(a: Image.Image, b: Image.Image) -> float:
+    """The share of pixels that differ by more than TOLERANCE in a channel."""
+    assert a.size == b.size
+    diff = ImageChops.difference(a, b)
+    mask = Image.eval(diff, lambda v: 255 if v > TOLERANCE else 0).convert("L")
+    mask = mask.point(lambda v: 255 if v else 0)
+    changed = mask.histogram()[255]
+    return changed / (a.size[0] * a.size[1])
+
+
+@contextmanager
+def wayback(archive: Path, venv: Path, workdir: Path) -> Iterator[str]:
+    """`newsarchive replay` of an archive on a free loopback port."""
+    port = _free_port()
+    log = open(workdir / "replay.log", "w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsarchive.cli", "replay", str(archive), "--port", str(port),
+         "--venv", str(venv), "--workdir", str(workdir / "pywb")],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, log.read()
+            try:
+                if _get(f"{base}/{replay.COLLECTION}/", timeout=2)[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "pywb did not start"
+            time.sleep(0.3)
+        yield base
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+def _timestamp(archive: Path, url: str) -> str:
+    manifest = load_manifest(archive)
+    for entry in manifest["files"]:
+        if entry["kind"] == "cdxj":
+            found = cdxj.lookup(cdxj.parse_index((archive / entry["key"]).read_text()), url)
+            if found:
+                return found[0].timestamp
+    raise AssertionError(f"{url} is not in the indexes")
+
+
+def banner_height(replayed: Image.Image, live: Image.Image) -> int:
+    """How far pywb's banner pushes the page down: the offset at which the replayed
+    page's top rows match the live page's."""
+    probe = live.crop((0, 0, WIDTH, 300))
+    best = min(
+        range(0, 400),
+        key=lambda b: different_share(replayed.crop((0, b, WIDTH, b + 300)), probe),
+    )
+    return best
+
+
+@pytest.fixture(scope="module")
+def renderings(pywb_venv, tmp_path_factory):  # noqa: F811
+    """Screenshots of one article: live, replayed, and replayed without requisites.
+
+    The replayed page sits in pywb's frame, under its banner: the live page is drawn
+    again in a window as tall as that frame, so that what is fixed to the bottom of
+    the window (the cookie banner) lands at the same place, and the replay's banner is
+    cut off before comparing."""
+    _chromium()
+    tmp = tmp_path_factory.mktemp("browser")
+    with SampleSite() as site:
+        article = next(a for a in site.articles if a.section == "world" and a.lang == "en")
+        url = site.url(article.path)
+        archives = {}
+        for mode in ("articles", "off"):
+            archive = tmp / f"archive-{mode}"
+            process = scrapy_crawl(
+                "-a", f"url={site.base_url}/", "-s", f"NEWSARCHIVE_ARCHIVE={archive}",
+                "-s", "NEWSARCHIVE_EXTRACT=False", "-s", f"NEWSARCHIVE_REQUISITES={mode}",
+            )
+            assert process.returncode == 0, process.stderr[-3000:]
+            archives[mode] = archive
+        asked = len(site.requests), len(site.cdn_requests)
+        replayed = {}
+        for mode, archive in archives.items():
+            work = tmp / f"replay-{mode}"
+            work.mkdir()
+            with wayback(archive, pywb_venv, work) as base:
+                target = replay.replay_url(base, _timestamp(archive, url), url)
+                replayed[mode] = screenshot(target, tmp / f"replay-{mode}.png")
+        # nothing of the replays came from the live site or its CDN
+        assert (len(site.requests), len(site.cdn_requests)) == asked
+        banner = banner_height(replayed["articles"], screenshot(url, tmp / "live-full.png"))
+        live = screenshot(url, tmp / "live.png", HEIGHT - banner)
+    shots = {"live": live, **{
+        mode: image.crop((0, banner, WIDTH, HEIGHT)) for mode, image in replayed.items()}}
+    figures = {mode: different_share(live, shots[mode]) for mode in ("articles", "off")}
+    figures["banner"] = banner
+    (tmp / "figures.json").write_text(json.dumps(figures))
+    print(f"share of pixels that differ from the live page: {figures}")
+    return shots, figures
+
+
+def test_the_archived_article_looks_as_it_did_live(renderings):
+    _, figures = renderings
+    assert figures["articles"] <= MAX_DIFFERENT, figures
+
+
+def test_without_requisites_it_does_not(renderings):
+    """The control: HTML alone replays unstyled, far past the threshold."""
+    _, figures = renderings
+    assert figures["off"] > 20 * MAX_DIFFERENT, figures
+
+
+def test_the_page_drew_its_requisites(renderings):
+    """The live page itself shows what the comparison is about: the lead picture's
+    colours and the stylesheet's background are on screen (not a blank page twice)."""
+    shots, _ = renderings
+    colours = {colour for _, colour in shots["live"].getcolors(WIDTH * HEIGHT) or []}
+    assert (0x7F, 0xB2, 0xE5) in colours  # the world section's lead picture, from the CDN
+    assert (0xF6, 0xF0, 0xE2) in colours  # the header's paper background (gazette.css)
