@@ -35,8 +35,10 @@ from PIL import Image, ImageChops
 from newsarchive.sample_site import SampleSite
 from newsarchive.tools import replay
 from newsarchive.warc import cdxj
-from tests.helpers import ROOT, load_manifest, scrapy_crawl, unavailable
-from tests.test_replay import _free_port, _get, pywb_venv  # noqa: F401 (a fixture)
+from tests.helpers import ROOT, free_port, load_manifest, scrapy_crawl, unavailable
+from tests.test_replay import _get, pywb_venv  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.e2e  # real crawls and servers
 
 WIDTH, HEIGHT = 1280, 1600
 TOLERANCE = 48  # per channel, of 255
@@ -78,7 +80,7 @@ def different_share(a: Image.Image, b: Image.Image) -> float:
 @contextmanager
 def wayback(archive: Path, venv: Path, workdir: Path) -> Iterator[str]:
     """`newsarchive replay` of an archive on a free loopback port."""
-    port = _free_port()
+    port = free_port()
     log = open(workdir / "replay.log", "w+")
     process = subprocess.Popen(
         [sys.executable, "-m", "newsarchive.cli", "replay", str(archive), "--port", str(port),

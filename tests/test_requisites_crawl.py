@@ -18,6 +18,8 @@ from newsarchive.tools.wacz import page_list
 from newsarchive.warc import cdxj
 from tests.helpers import scrapy_crawl, text_records
 
+pytestmark = pytest.mark.e2e  # real crawls and servers
+
 
 def _records(archive: Path, manifest: dict) -> list[dict]:
     out = []
