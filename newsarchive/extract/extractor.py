@@ -24,6 +24,7 @@ import functools
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import trafilatura
 from charset_normalizer import from_bytes
@@ -599,49 +600,17 @@ def extract(
 def _extract(
     body: bytes, url: str, encoding: str | None, options: ExtractOptions
 ) -> Extracted | Discarded:
-    if not body or not body.strip():
-        return Discarded("empty-body")
-    if not body.startswith(tuple(bom for bom, _ in _BOMS)):
-        kind = _binary_kind(body)
-        if kind:
-            return Discarded("not-html", kind)
-    text, codec = decode_body(body, encoding)
-    if not _MARKUP_RE.search(text):
-        return Discarded("not-html", "no HTML markup")
-
-    text = _close_unterminated_title(text)
-    try:
-        tree = load_html(text)
-    except (ValueError, etree.LxmlError) as exc:
-        return Discarded("parse-error", str(exc)[:200])
-    if tree is None or len(tree) == 0:
-        return Discarded("parse-error", "no document tree")
+    parsed = _parse(body, encoding)
+    if isinstance(parsed, Discarded):
+        return parsed
+    tree, codec = parsed
     page = page_info(tree)
     meta = metadata.extract_metadata(tree, url)
-
     title = meta.title or None
-    document, cleaned = _main_text(tree, url, title, page, options, fast=FAST)
-    chunks_joined = False
-    joined = None
-    if options.mode == "accurate" and chunks.may_be_missing(tree, _chars(cleaned.blocks)):
-        joined = chunks.joined(tree)
-    if joined is not None:  # an article split into chunks: keep the joined text if it
-        document2, cleaned2 = _main_text(joined, url, title, page, options, fast=FAST)
-        if _covers(cleaned2.blocks, cleaned.blocks):  # holds what the plain pass found
-            document, cleaned, tree = document2, cleaned2, joined
-            chunks_joined = True
-    blocks, source, agreement = _cross_check(cleaned.blocks, page, options)
-    fallback = False
-    if options.mode == "accurate" and count_words("\n\n".join(blocks)) < FALLBACK_BELOW:
-        document2, cleaned2 = _main_text(tree, url, title, page, options, fast=False)
-        blocks2, source2, agreement2 = _cross_check(cleaned2.blocks, page, options)
-        if count_words("\n\n".join(blocks2)) > count_words("\n\n".join(blocks)):
-            document, cleaned, blocks, source, agreement = (
-                document2, cleaned2, blocks2, source2, agreement2
-            )
-            fallback = True
+    found = _best_text(tree, url, title, page, options)
+    blocks, cleaned = found.blocks, found.cleaned
     if not blocks:
-        if document is None or document.body is None:
+        if found.document is None or found.document.body is None:
             return Discarded("no-text", "trafilatura found no main text")
         return Discarded("no-text", f"all {cleaned.removed} paragraphs were boilerplate")
     clean = "\n\n".join(blocks)
@@ -649,16 +618,14 @@ def _extract(
     if words < options.min_words:
         return Discarded("too-short", f"{words} words < {options.min_words}")
 
-    hints = (options.language_hint, *page.language_hints)
-    language = identify(clean, hints)
-    rules = default_rules()
+    language = identify(clean, (options.language_hint, *page.language_hints))
     flags = quality.flags(
         words=words,
         text=clean,
         paywall_lines=cleaned.paywall,
         accessible_for_free=page.accessible_for_free,
         structured_words=page.word_count,
-        jsonld_agreement=agreement,
+        jsonld_agreement=found.agreement,
     )
     return Extracted(
         text=clean,
@@ -676,28 +643,97 @@ def _extract(
         extractor={
             "name": "trafilatura",
             "version": trafilatura.__version__,
-            "options": {
-                "mode": options.mode,
-                "fast": FAST,
-                "fallback_below": FALLBACK_BELOW if options.mode == "accurate" else None,
-                "fallback_used": fallback,
-                "chunks_joined": chunks_joined,
-                "favor_precision": options.favor_precision,
-                "favor_recall": options.favor_recall,
-                "include_tables": options.include_tables,
-                "include_comments": False,
-                "date_extensive_search": DATE_PARAMS["extensive_search"],
-                "drop_boilerplate": options.drop_boilerplate,
-                "boilerplate_rules": rules.fingerprint if options.drop_boilerplate else None,
-                "extra_drop_selectors": list(options.extra_drop_selectors),
-            },
+            "options": _options_used(options, found),
             "encoding": codec,
-            "text_source": source,
+            "text_source": found.source,
             "metadata": metadata.SOURCE,
             "language_source": language.source,
         },
         quality=flags,
     )
+
+
+def _parse(body: bytes, encoding: str | None) -> tuple[etree._Element, str] | Discarded:
+    """The page's document tree and the codec its bytes were decoded with, or why there
+    is no HTML to read (empty, binary, no markup, unparsable)."""
+    if not body or not body.strip():
+        return Discarded("empty-body")
+    if not body.startswith(tuple(bom for bom, _ in _BOMS)):
+        kind = _binary_kind(body)
+        if kind:
+            return Discarded("not-html", kind)
+    text, codec = decode_body(body, encoding)
+    if not _MARKUP_RE.search(text):
+        return Discarded("not-html", "no HTML markup")
+    text = _close_unterminated_title(text)
+    try:
+        tree = load_html(text)
+    except (ValueError, etree.LxmlError) as exc:
+        return Discarded("parse-error", str(exc)[:200])
+    if tree is None or len(tree) == 0:
+        return Discarded("parse-error", "no document tree")
+    return tree, codec
+
+
+@dataclass
+class _Found:
+    """The main text chosen for a page, and how it was reached."""
+
+    document: Any
+    cleaned: _Cleaned
+    blocks: list[str]
+    source: str
+    agreement: float | None
+    chunks_joined: bool = False
+    fallback: bool = False
+
+
+def _best_text(
+    tree: etree._Element, url: str, title: str | None, page: PageInfo, options: ExtractOptions
+) -> _Found:
+    """trafilatura's main text, checked against the page's JSON-LD; in accurate mode an
+    article split into chunks is joined first, and a text under FALLBACK_BELOW words is
+    extracted again with trafilatura's fallbacks (each kept only when it finds more)."""
+    document, cleaned = _main_text(tree, url, title, page, options, fast=FAST)
+    chunks_joined = False
+    joined = None
+    if options.mode == "accurate" and chunks.may_be_missing(tree, _chars(cleaned.blocks)):
+        joined = chunks.joined(tree)
+    if joined is not None:  # an article split into chunks: keep the joined text if it
+        document2, cleaned2 = _main_text(joined, url, title, page, options, fast=FAST)
+        if _covers(cleaned2.blocks, cleaned.blocks):  # holds what the plain pass found
+            document, cleaned, tree = document2, cleaned2, joined
+            chunks_joined = True
+    found = _Found(document, cleaned, *_cross_check(cleaned.blocks, page, options),
+                   chunks_joined=chunks_joined)
+    if options.mode != "accurate" or count_words("\n\n".join(found.blocks)) >= FALLBACK_BELOW:
+        return found
+    document2, cleaned2 = _main_text(tree, url, title, page, options, fast=False)
+    again = _Found(document2, cleaned2, *_cross_check(cleaned2.blocks, page, options),
+                   chunks_joined=chunks_joined, fallback=True)
+    if count_words("\n\n".join(again.blocks)) > count_words("\n\n".join(found.blocks)):
+        return again
+    return found
+
+
+def _options_used(options: ExtractOptions, found: _Found) -> dict[str, Any]:
+    """The options that shaped the text, recorded with it (``extractor.options``)."""
+    rules = default_rules()
+    return {
+        "mode": options.mode,
+        "fast": FAST,
+        "fallback_below": FALLBACK_BELOW if options.mode == "accurate" else None,
+        "fallback_used": found.fallback,
+        "chunks_joined": found.chunks_joined,
+        "favor_precision": options.favor_precision,
+        "favor_recall": options.favor_recall,
+        "include_tables": options.include_tables,
+        "include_comments": False,
+        "date_extensive_search": DATE_PARAMS["extensive_search"],
+        "drop_boilerplate": options.drop_boilerplate,
+        "boilerplate_rules": rules.fingerprint if options.drop_boilerplate else None,
+        "extra_drop_selectors": list(options.extra_drop_selectors),
+    }
 
 
 #: The joined chunks' text replaces the plain one when it holds this share of its lines.
