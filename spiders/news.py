@@ -198,27 +198,12 @@ class NewsSpider(scrapy.Spider):
         yield from self._robots_sitemaps(response)
         if not isinstance(response, TextResponse):
             return  # PDFs, images: archived in the WARC, nothing to extract or follow
-        if not isinstance(response, HtmlResponse) or listings.looks_like_xml(response.body):
-            # A feed or sitemap reached as a page (a start URL, an <a href="/rss">):
-            # read as one, else as a page (XHTML, an XML error page).
-            rejects: Counter[str] = Counter()
-            # Not as a text sitemap: a plain-text page quoting URLs is a page.
-            listing = listings.read(response.body, response.url, rejects, text=False)
-            self._rejected(rejects)
-            if listing.kind:
-                self.crawler.stats.inc_value("newsarchive/discovery/listings/read-from-page")
-                yield from self._listing_requests(listing)
-                return
+        listing = self._as_listing(response)
+        if listing is not None:
+            yield from listing
+            return
         rejects: Counter[str] = Counter()
-        try:
-            # Not response.selector: the response outlives this callback (its article
-            # waits for extraction), and a cached selector would keep its lxml tree,
-            # ~10x the page's size, alive with it. And parsel's, not Scrapy's, which
-            # raises on a malformed <base href> (page_head falls back to the page's URL).
-            selector = Selector(text=response.text)
-            head = discovery.page_head(selector, response.url, rejects)
-        except ValueError:  # undecodable bytes served as text: archived, nothing to read
-            selector, head = None, discovery.PageHead()
+        selector, head = self._read_head(response, rejects)
         rights = tdmrep.apply(
             read_rights(header_pairs(response.headers), selector),
             site_rules(self.session, response.url), urlsplit(response.url).path,
@@ -226,14 +211,7 @@ class NewsSpider(scrapy.Spider):
         site = self.site
         article = is_article(response.url, head.signals, site.article_patterns,
                              site.deny_patterns)
-        mode = self.session.config.requisites
-        wanted = mode == "pages" or (mode == "articles" and article)
-        if selector is not None and wanted and not withheld(response):
-            # What the page embeds, so it replays as its reader saw it; from any host
-            # (not for a page kept out of the archive: noarchive).
-            found = requisites.html_requisites(selector, head.base or response.url, rejects)
-            yield from requests_for(found, response.url, response.url, 0,
-                                    self.parse_requisite, self.failed_requisite)
+        yield from self._requisites_of(response, selector, head, article, rejects)
         if article:
             try:
                 item = self._article(response, head, rights)
@@ -242,11 +220,70 @@ class NewsSpider(scrapy.Spider):
                 item = None
             if item is not None:
                 yield item
+        outlinks: list[str] = []
+        yield from self._follow_outlinks(response, selector, head, outlinks, rejects)
+        self._rejected(rejects)
+        try:
+            metadata = page_metadata(response, self.session.crawl_id, outlinks, rights)
+        except Exception as e:
+            self._error(e, response.url)
+            metadata = None
+        if metadata:
+            yield metadata  # a WARC metadata record beside the page's response
+
+    def _as_listing(self, response: TextResponse) -> list[Any] | None:
+        """The requests of a feed or sitemap reached as a page (a start URL, an
+        <a href="/rss">); None when it is to be read as a page (XHTML, an XML error
+        page, HTML)."""
+        if isinstance(response, HtmlResponse) and not listings.looks_like_xml(response.body):
+            return None
+        rejects: Counter[str] = Counter()
+        # Not as a text sitemap: a plain-text page quoting URLs is a page.
+        listing = listings.read(response.body, response.url, rejects, text=False)
+        self._rejected(rejects)
+        if not listing.kind:
+            return None
+        self.crawler.stats.inc_value("newsarchive/discovery/listings/read-from-page")
+        return list(self._listing_requests(listing))
+
+    @staticmethod
+    def _read_head(
+        response: TextResponse, rejects: Counter[str]
+    ) -> tuple[Selector | None, discovery.PageHead]:
+        try:
+            # Not response.selector: the response outlives this callback (its article
+            # waits for extraction), and a cached selector would keep its lxml tree,
+            # ~10x the page's size, alive with it. And parsel's, not Scrapy's, which
+            # raises on a malformed <base href> (page_head falls back to the page's URL).
+            selector = Selector(text=response.text)
+            return selector, discovery.page_head(selector, response.url, rejects)
+        except ValueError:  # undecodable bytes served as text: archived, nothing to read
+            return None, discovery.PageHead()
+
+    def _requisites_of(
+        self, response: TextResponse, selector: Selector | None, head: discovery.PageHead,
+        article: bool, rejects: Counter[str],
+    ) -> Iterator[Any]:
+        """What the page embeds, so it replays as its reader saw it; from any host (not
+        for a page kept out of the archive: noarchive)."""
+        mode = self.session.config.requisites
+        wanted = mode == "pages" or (mode == "articles" and article)
+        if selector is None or not wanted or withheld(response):
+            return
+        found = requisites.html_requisites(selector, head.base or response.url, rejects)
+        yield from requests_for(found, response.url, response.url, 0,
+                                self.parse_requisite, self.failed_requisite)
+
+    def _follow_outlinks(
+        self, response: TextResponse, selector: Selector | None, head: discovery.PageHead,
+        outlinks: list[str], rejects: Counter[str],
+    ) -> Iterator[Any]:
+        """Requests for the page's feeds, refresh target and links; every one is added
+        to outlinks (the metadata record's), followed or not."""
         # At DEPTH_LIMIT every request from this page would be dropped by Scrapy's depth
         # middleware: its links are still recorded (metadata record), not requested.
         limit = self.settings.getint("DEPTH_LIMIT")
         follow = not limit or response.meta.get("depth", 0) < limit
-        outlinks: list[str] = []
         for url in head.feeds:
             outlinks.append(url)
             if follow and (request := self._follow(url, "feed", self.parse_listing)):
@@ -262,16 +299,8 @@ class NewsSpider(scrapy.Spider):
             outlinks.append(url)
             if follow and (request := self._follow(url, "link")):
                 yield request
-        self._rejected(rejects)
         if not follow and outlinks:
             self.crawler.stats.inc_value("newsarchive/depth_limited", len(outlinks))
-        try:
-            metadata = page_metadata(response, self.session.crawl_id, outlinks, rights)
-        except Exception as e:
-            self._error(e, response.url)
-            metadata = None
-        if metadata:
-            yield metadata  # a WARC metadata record beside the page's response
 
     def _article(
         self, response: TextResponse, head: discovery.PageHead, rights: dict[str, Any]
