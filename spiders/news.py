@@ -18,12 +18,12 @@ from parsel import Selector
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.log import failure_to_exc_info
 
-from newsarchive.archive.records import Capture
 from newsarchive.archive.session import CrawlSession
 from newsarchive.cluster import workers
 from newsarchive.config import Config
 from newsarchive.crawl import errorcount
 from newsarchive.crawl.capture import (
+    capture_of,
     header_pairs,
     is_unchanged,
     page_metadata,
@@ -321,19 +321,9 @@ class NewsSpider(scrapy.Spider):
         if not self._articles_seen.claim({article_key(response.url)}):
             self.crawler.stats.inc_value("newsarchive/discarded/duplicate-url")
             return None
-        header = response.headers.get
-        capture = Capture(
-            url=response.url,
-            canonical_url=canonical,
-            site=self.site.name,
-            fetched_at=location.date,
-            status=response.status,
-            crawl_id=self.session.crawl_id,
-            discovery=response.meta.get("discovery", "link"),
-            warc=location,
-            etag=(header(b"ETag") or b"").decode("latin-1") or None,
-            last_modified=(header(b"Last-Modified") or b"").decode("latin-1") or None,
-            rights=rights,
+        capture = capture_of(
+            response, location, site=self.site.name, canonical=canonical,
+            crawl_id=self.session.crawl_id, discovery="link", rights=rights,
         )
         return ArticlePage(
             capture=capture,

@@ -108,6 +108,8 @@ def test_a_foreign_project_gets_warcs_and_text(sample_site, tmp_path) -> None:
     assert len(texts) + sum(manifest["counts"]["discarded"].values()) == len(handed)
     assert all(r["warc"]["record_id"] and r["text"] for r in texts)
     assert {r["site"] for r in texts} == {"127.0.0.1"}
+    # what the publisher allows is recorded for a foreign spider's pages as for ours
+    assert all(isinstance(r["rights"], dict) and "sources" in r["rights"] for r in texts)
     # The spider's own items went to its own feed, untouched.
     assert len(items.read_text().splitlines()) == len(handed)
 

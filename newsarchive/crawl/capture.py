@@ -27,6 +27,7 @@ from twisted.python.threadpool import ThreadPool
 
 from newsarchive import __version__
 from newsarchive.archive import layout
+from newsarchive.archive.records import Capture
 from newsarchive.archive.session import CrawlSession
 from newsarchive.archive.state import ArticleState
 from newsarchive.crawl.incremental import prior_of
@@ -100,6 +101,28 @@ def page_metadata(
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def capture_of(
+    response: Response, location: RecordLocation, *, site: str, canonical: str | None,
+    crawl_id: str, discovery: str, rights: dict[str, Any] | None,
+) -> Capture:
+    """What the crawl knows of an archived article page, for its text record: the
+    news spider and the hand-over of foreign spiders' pages describe it alike."""
+    header = response.headers.get
+    return Capture(
+        url=response.url,
+        canonical_url=canonical,
+        site=site,
+        fetched_at=location.date,
+        status=response.status,
+        crawl_id=crawl_id,
+        discovery=response.meta.get("discovery", discovery),
+        warc=location,
+        etag=(header(b"ETag") or b"").decode("latin-1") or None,
+        last_modified=(header(b"Last-Modified") or b"").decode("latin-1") or None,
+        rights=rights,
+    )
 
 
 def header_pairs(headers: Any) -> list[tuple[str, str]]:

@@ -28,13 +28,15 @@ from parsel import Selector
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response, TextResponse
 
-from newsarchive.archive.records import Capture
 from newsarchive.archive.session import CrawlSession
-from newsarchive.crawl.capture import is_unchanged, warc_location
+from newsarchive.crawl.capture import capture_of, header_pairs, is_unchanged, warc_location
 from newsarchive.crawl.items import ArticlePage
+from newsarchive.crawl.rights import site_rules
 from newsarchive.crawl.truncation import truncation
 from newsarchive.discovery.links import page_head
 from newsarchive.discovery.urls import article_key
+from newsarchive.rights import tdmrep
+from newsarchive.rights.signals import read_rights
 
 ARTICLE_KEY = "newsarchive_article"
 
@@ -89,22 +91,19 @@ class ArticleHandoverMiddleware:
             return None
         self.seen.add(key)
         try:
-            head = page_head(Selector(text=response.text), response.url)
+            selector: Selector | None = Selector(text=response.text)
+            head = page_head(selector, response.url)
         except ValueError:  # undecodable bytes served as text: extraction says why
-            head = None
+            selector, head = None, None
         site = wanted if isinstance(wanted, str) else urlsplit(response.url).hostname or "site"
-        header = response.headers.get
-        capture = Capture(
-            url=response.url,
-            canonical_url=head.canonical if head else None,
-            site=site,
-            fetched_at=location.date,
-            status=response.status,
-            crawl_id=self.session.crawl_id,
-            discovery=response.meta.get("discovery", "spider"),
-            warc=location,
-            etag=(header(b"ETag") or b"").decode("latin-1") or None,
-            last_modified=(header(b"Last-Modified") or b"").decode("latin-1") or None,
+        # what the publisher allows is recorded for foreign spiders' pages too
+        rights = tdmrep.apply(
+            read_rights(header_pairs(response.headers), selector),
+            site_rules(self.session, response.url), urlsplit(response.url).path,
+        )
+        capture = capture_of(
+            response, location, site=site, canonical=head.canonical if head else None,
+            crawl_id=self.session.crawl_id, discovery="spider", rights=rights,
         )
         return ArticlePage(
             capture=capture,
