@@ -16,6 +16,7 @@ from newsarchive.rights import aibots, policy, signals, tdmrep
 from newsarchive.sample_site import SampleSite
 from newsarchive.sample_site.article import Article
 from tests.helpers import load_manifest, scrapy_crawl, text_records
+from tests.test_replay import pywb_venv  # noqa: F401 - a fixture
 
 # --- reading signals ------------------------------------------------------------------
 
@@ -466,3 +467,55 @@ def test_a_damaged_takedown_file_stops_readers_and_fails_verify(
     export = _cli("export", str(own_archive), "-o", str(tmp_path / "out"))
     assert export.returncode == 2 and "does not match its manifest" in export.stderr
     assert "Traceback" not in export.stderr
+
+
+def test_a_withdrawn_article_is_not_served_by_pywb(
+    rights_site, own_archive, pywb_venv  # noqa: F811 - the fixture imported above
+):
+    """The real replay: pywb started by `newsarchive replay` serves the other articles
+    and answers 404 for the withdrawn one (its captures left out of the indexes)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from newsarchive.tools import replay
+    from tests.helpers import ROOT, free_port
+    from tests.test_replay import _get
+
+    records = {r["url"]: r for r in text_records(own_archive, load_manifest(own_archive))}
+    gone = rights_site.url(rights_site.article("tdm-header").path)
+    kept = rights_site.url(rights_site.article("other-bot").path)
+    assert _cli("takedown", str(own_archive), gone, "--reason", "x").returncode == 0
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsarchive.cli", "replay", str(own_archive), "--port",
+         str(port), "--venv", str(pywb_venv), "--workdir", str(own_archive.parent / "pywb")],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, process.stdout.read().decode()[-2000:]
+            try:
+                if _get(f"{base}/{replay.COLLECTION}/", timeout=2)[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "pywb did not start"
+            time.sleep(0.3)
+
+        def stamp(url: str) -> str:
+            return "".join(c for c in records[url]["fetched_at"] if c.isdigit())[:14]
+
+        assert _get(replay.replay_url(base, stamp(kept), kept, "id_"))[0] == 200
+        assert _get(replay.replay_url(base, stamp(gone), gone, "id_"))[0] == 404
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
