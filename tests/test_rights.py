@@ -271,6 +271,10 @@ def test_site_wide_signals_are_archived_and_kept_with_the_crawl(
     assert crawl_rights["tdmrep"][host] == rights_site.tdmrep
     responses = _warc_responses(archive, manifest)
     assert "response" in responses[rights_site.url(tdmrep.PATH)]
+    # asked of the hosts of pages only, not of a requisite's host (the site's CDN)
+    asked = [u for u in responses if u and u.endswith(tdmrep.PATH)]
+    assert asked == [rights_site.url(tdmrep.PATH)]
+    assert any(u and host not in u for u in responses), "the crawl fetched no CDN asset"
 
 
 def test_metadata_records_carry_the_rights(rights_site, rights_crawl) -> None:

@@ -20,6 +20,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
 from newsarchive.archive.session import CrawlSession
+from newsarchive.crawl.requisites import REQUISITE_KEY
 from newsarchive.rights import aibots, tdmrep
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,9 @@ class SiteRightsMiddleware:
         )
 
     async def process_request(self, request: Request) -> None:
-        if not self.fetch or request.meta.get(META) or request.meta.get("dont_obey_robotstxt"):
+        if (not self.fetch or request.meta.get(META) or request.meta.get("dont_obey_robotstxt")
+                or request.meta.get(REQUISITE_KEY)):
+            # a requisite's host (a CDN) holds no pages whose records would carry it
             return None
         url = urlparse_cached(request)
         if url.scheme not in ("http", "https"):
