@@ -216,12 +216,13 @@ class WarcCaptureMiddleware:
 
     async def process_response(self, request: Request, response: Response) -> Response:
         exchange = to_exchange(request, response)
-        if self.withhold_noarchive and says_noarchive(
-            exchange.response_headers,
-            # the body as received: still in its Content-Encoding at this priority
-            encodings.head(response.body, _header(response, b"Content-Encoding"), HEAD_BYTES),
-            isinstance(response, HtmlResponse),
-        ):
+        html = isinstance(response, HtmlResponse)
+        # Only a page has a <head> to read: the body as received, still in its
+        # Content-Encoding at this priority, decoded as far as HEAD_BYTES.
+        head = encodings.head(
+            response.body, _header(response, b"Content-Encoding"), HEAD_BYTES
+        ) if html and self.withhold_noarchive else b""
+        if self.withhold_noarchive and says_noarchive(exchange.response_headers, head, html):
             # The publisher asked for no archived copy: none is kept, so no output can
             # show one. The page is still read for links (noarchive is not nofollow).
             request.meta[WITHHELD_KEY] = "noarchive"
