@@ -188,9 +188,9 @@ def _index_url(line: str) -> str:
 def article_urls(store: Store, crawls: list[str], limit: int = 3) -> list[tuple[str, str]]:
     """(pywb timestamp, URL) of a few archived articles, for a person to open first."""
     found: list[tuple[str, str]] = []
+    withdrawn = Withdrawn.load(store)
     for crawl_id in crawls:
         try:
-            withdrawn = Withdrawn.load(store)
             for record in text_records(store, load_manifest(store, crawl_id)):
                 if withdrawn.record(record):
                     continue
