@@ -19,14 +19,8 @@ than the threshold: the comparison can fail.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,8 +29,9 @@ from PIL import Image, ImageChops
 from newsarchive.sample_site import SampleSite
 from newsarchive.tools import replay
 from newsarchive.warc import cdxj
-from tests.helpers import ROOT, free_port, load_manifest, scrapy_crawl, unavailable
+from tests.helpers import load_manifest, scrapy_crawl, unavailable
 from tests.test_replay import _get, pywb_venv  # noqa: F401 (a fixture)
+from tests.test_replay import replaying as wayback
 
 pytestmark = pytest.mark.e2e  # real crawls and servers
 
@@ -75,39 +70,6 @@ def different_share(a: Image.Image, b: Image.Image) -> float:
     mask = mask.point(lambda v: 255 if v else 0)
     changed = mask.histogram()[255]
     return changed / (a.size[0] * a.size[1])
-
-
-@contextmanager
-def wayback(archive: Path, venv: Path, workdir: Path) -> Iterator[str]:
-    """`newsarchive replay` of an archive on a free loopback port."""
-    port = free_port()
-    log = open(workdir / "replay.log", "w+")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "newsarchive.cli", "replay", str(archive), "--port", str(port),
-         "--venv", str(venv), "--workdir", str(workdir / "pywb")],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, log.read()
-            try:
-                if _get(f"{base}/{replay.COLLECTION}/", timeout=2)[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "pywb did not start"
-            time.sleep(0.3)
-        yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
 
 
 def _timestamp(archive: Path, url: str) -> str:

@@ -17,6 +17,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -48,15 +50,15 @@ def _get(url: str, timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
         return e.code, dict(e.headers), e.read()
 
 
-@pytest.fixture(scope="module")
-def wayback(crawl, pywb_venv, tmp_path_factory):
-    """`newsarchive replay` on a free loopback port, serving the shared crawl."""
+@contextmanager
+def replaying(archive: Path, venv: Path, workdir: Path) -> Iterator[str]:
+    """`newsarchive replay` of an archive on a free loopback port; yields its base URL
+    once pywb answers, and stops it as Ctrl-C would."""
     port = free_port()
-    workdir = tmp_path_factory.mktemp("replay")
-    log = open(workdir.parent / "replay.log", "w+")
+    log = open(workdir / "replay.log", "w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "newsarchive.cli", "replay", str(crawl.archive),
-         "--port", str(port), "--venv", str(pywb_venv), "--workdir", str(workdir)],
+        [sys.executable, "-m", "newsarchive.cli", "replay", str(archive), "--port", str(port),
+         "--venv", str(venv), "--workdir", str(workdir / "pywb")],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -80,6 +82,13 @@ def wayback(crawl, pywb_venv, tmp_path_factory):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def wayback(crawl, pywb_venv, tmp_path_factory):
+    """`newsarchive replay` on a free loopback port, serving the shared crawl."""
+    with replaying(crawl.archive, pywb_venv, tmp_path_factory.mktemp("replay")) as base:
+        yield base
 
 
 def _tail(log) -> str:

@@ -478,48 +478,17 @@ def test_a_withdrawn_article_is_not_served_by_pywb(
 ):
     """The real replay: pywb started by `newsarchive replay` serves the other articles
     and answers 404 for the withdrawn one (its captures left out of the indexes)."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
     from newsarchive.tools import replay
-    from tests.helpers import ROOT, free_port
-    from tests.test_replay import _get
+    from tests.test_replay import _get, replaying
 
     records = {r["url"]: r for r in text_records(own_archive, load_manifest(own_archive))}
     gone = rights_site.url(rights_site.article("tdm-header").path)
     kept = rights_site.url(rights_site.article("other-bot").path)
     assert _cli("takedown", str(own_archive), gone, "--reason", "x").returncode == 0
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "newsarchive.cli", "replay", str(own_archive), "--port",
-         str(port), "--venv", str(pywb_venv), "--workdir", str(own_archive.parent / "pywb")],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, process.stdout.read().decode()[-2000:]
-            try:
-                if _get(f"{base}/{replay.COLLECTION}/", timeout=2)[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "pywb did not start"
-            time.sleep(0.3)
 
-        def stamp(url: str) -> str:
-            return "".join(c for c in records[url]["fetched_at"] if c.isdigit())[:14]
+    def stamp(url: str) -> str:
+        return "".join(c for c in records[url]["fetched_at"] if c.isdigit())[:14]
 
+    with replaying(own_archive, pywb_venv, own_archive.parent) as base:
         assert _get(replay.replay_url(base, stamp(kept), kept, "id_"))[0] == 200
         assert _get(replay.replay_url(base, stamp(gone), gone, "id_"))[0] == 404
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
