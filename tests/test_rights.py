@@ -349,8 +349,9 @@ def _cli(*args: str):
                           capture_output=True, text=True, timeout=300)
 
 
-def _exported(archive: Path, out: Path, *options: str) -> dict[str, dict]:
-    process = _cli("export", str(archive), "-o", str(out), "--overwrite", *options)
+def _exported(archive: Path, out: Path, *options: str, overwrite: bool = True) -> dict[str, dict]:
+    process = _cli("export", str(archive), "-o", str(out),
+                   *(["--overwrite"] if overwrite else []), *options)
     assert process.returncode == 0, process.stderr
     with open(out / "corpus.jsonl", encoding="utf-8") as f:
         return {r["url"]: r for r in map(json.loads, f)}
@@ -404,6 +405,9 @@ def test_a_takedown_withdraws_an_article_from_every_output_and_verify_still_pass
     assert done.returncode == 0, done.stderr
     after = _exported(own_archive, tmp_path / "after")
     assert set(before) - set(after) == {url}
+    # the same export run again, as a schedule would, follows the takedown unasked
+    again = _exported(own_archive, tmp_path / "before", overwrite=False)
+    assert set(again) == set(after)
     card = json.loads((tmp_path / "after" / "datacard.json").read_text())
     assert card["rights"]["left_out"] == {"takedown": 1}
     assert url not in {r["url"] for r in Corpus(str(own_archive)).records()}

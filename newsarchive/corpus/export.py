@@ -27,6 +27,7 @@ from newsarchive.corpus.schema import FIELDS
 from newsarchive.corpus.writers import FORMATS, PARTITION_ROOT, Partitioned, SingleFile
 from newsarchive.errors import ConfigError
 from newsarchive.progress import Bar
+from newsarchive.rights import takedowns
 
 logger = logging.getLogger(__name__)
 
@@ -204,6 +205,13 @@ def export(
     shards = archive.shards(flt)  # validates the filter against the archive first
     done = prepare_output(out, identity, overwrite)
     crawls_read = sorted({s.crawl_id for s in shards})
+    takedown_files = takedowns.manifests(archive.store) if archive.honour_takedowns else []
+    if done is not None and done.get("takedowns", []) != takedown_files:
+        # An article was withdrawn (or restored) since: the export must follow, unasked.
+        logger.info("the takedown list of %s changed since %s was exported: exporting again",
+                    archive.uri, out)
+        _clear(out)
+        done = None
     if done is not None:
         newer = sorted(set(archive.crawl_ids()) - set(done.get("crawls", [])))
         note = (
@@ -294,6 +302,6 @@ def export(
     (out / CARD_MD).write_text(datacard.render(card), encoding="utf-8")
     _write_state(
         out, identity, "complete", crawls=archive.crawl_ids(), exported=result.exported,
-        files=result.files,
+        files=result.files, takedowns=takedown_files,
     )
     return result

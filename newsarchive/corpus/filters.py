@@ -200,7 +200,8 @@ class Filter:
             "date_field": self.date_field,
             "crawls": sorted(self.crawls),
             "min_words": self.min_words,
-            "rights": list(self.rights),
+            # only when asked for: exports made before rights existed keep their identity
+            **({"rights": list(self.rights)} if self.rights else {}),
         }
 
 
