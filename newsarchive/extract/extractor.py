@@ -33,7 +33,7 @@ from lxml.cssselect import CSSSelector
 from trafilatura.utils import load_html
 from trafilatura.xml import xmltotxt
 
-from newsarchive.extract import chunks, metadata, quality
+from newsarchive.extract import chunks, mathml, metadata, quality
 from newsarchive.extract.boilerplate import Rules, classify, default_rules
 from newsarchive.extract.language import identify
 from newsarchive.extract.metadata import DATE_PARAMS
@@ -607,6 +607,7 @@ def _extract(
     page = page_info(tree)
     meta = metadata.extract_metadata(tree, url)
     title = meta.title or None
+    mathml.formulas_as_text(tree)  # trafilatura would drop them
     found = _best_text(tree, url, title, page, options)
     blocks, cleaned = found.blocks, found.cleaned
     if not blocks:
@@ -729,6 +730,7 @@ def _options_used(options: ExtractOptions, found: _Found) -> dict[str, Any]:
         "favor_recall": options.favor_recall,
         "include_tables": options.include_tables,
         "include_comments": False,
+        "formulas": "mathml-text",
         "date_extensive_search": DATE_PARAMS["extensive_search"],
         "drop_boilerplate": options.drop_boilerplate,
         "boilerplate_rules": rules.fingerprint if options.drop_boilerplate else None,
