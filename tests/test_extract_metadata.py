@@ -171,3 +171,41 @@ def test_metadata_is_trafilaturas(name: str) -> None:
     )
     assert {f: getattr(ours, f) for f in FIELDS} == {f: getattr(theirs, f) for f in FIELDS}
     assert ours.license is None  # not looked for: no record field holds it
+
+
+def _titled(head_title: str, body: str) -> str:
+    return f"<html><head><title>{head_title}</title></head><body>{body}</body></html>"
+
+
+@pytest.mark.parametrize(
+    ("page", "title"),
+    [
+        # the only <h1> is the section's name; <title> repeats the article's <h2>
+        (_titled("Superbugs: What They Are | Health", "<h1>Information and Resources</h1>"
+                 "<h2>Tools</h2><h2>Superbugs: What They Are</h2><p>Text.</p>"),
+         "Superbugs: What They Are"),
+        # <title> repeats the <h1>: it stays, whatever the other headings say
+        (_titled("Markets fall again - Paper", "<h1>Markets fall again</h1>"
+                 "<h2>Paper</h2><p>Text.</p>"), "Markets fall again"),
+        # nothing in <title> matches a heading of three words or more: trafilatura's choice
+        (_titled("Paper", "<h1>Markets fall again</h1><h2>Paper</h2>"), "Markets fall again"),
+    ],
+)
+def test_headline_is_the_heading_the_page_title_repeats(page: str, title: str) -> None:
+    assert metadata.extract_metadata(document_fromstring(page), None).title == title
+
+
+@pytest.mark.parametrize(
+    ("byline", "names"),
+    [
+        ("Nelson D Schwartz", ["Nelson D. Schwartz"]),  # the initial's full stop is back
+        ("Username", []),  # a form's label, not a name
+        ("John C Welch; Username", ["John C. Welch"]),
+        ("Theresa May", ["Theresa May"]),
+        ("Malcolm X", ["Malcolm X"]),  # a final capital is no initial of a following word
+    ],
+)
+def test_byline_names(byline: str, names: list[str]) -> None:
+    from newsarchive.extract.extractor import _split_authors
+
+    assert _split_authors(byline) == names

@@ -558,12 +558,24 @@ def _without_date_words(name: str) -> str:
     return " ".join(words)
 
 
+#: Bylines that are a form's or a template's label, not a name ("Username").
+_NOT_NAMES = frozenset({"username", "user", "admin", "administrator", "author", "authors",
+                        "by", "autor", "auteur", "作者"})
+#: A single capital letter before another word: an initial whose full stop trafilatura's
+#: byline cleaning took ("Nelson D Schwartz").
+_INITIAL_RE = re.compile(r"(?<![\w.])([A-Z])(?= \w)")
+
+
 def _split_authors(author: str | None) -> list[str]:
-    """The byline's names: without trailing date words, each once (case-insensitively;
-    "Jeffrey Gettleman" wins over "JEFFREY GETTLEMAN")."""
+    """The byline's names: without trailing date words, with their initials' full stops,
+    each once (case-insensitively; "Jeffrey Gettleman" wins over "JEFFREY GETTLEMAN"),
+    and not a label such as "Username"."""
     names: dict[str, str] = {}
     for name in (author or "").split(";"):
         name = _without_date_words(name.strip())
+        if name.casefold() in _NOT_NAMES:
+            continue
+        name = _INITIAL_RE.sub(r"\1.", name)
         key = name.casefold()
         if name and (key not in names or names[key].isupper() and not name.isupper()):
             names[key] = name
