@@ -746,3 +746,39 @@ def test_record_carries_the_quality_object(reference: Extracted) -> None:
     assert record["quality"]["boilerplate_removed"] == reference.boilerplate_removed
     assert record["quality"]["short_body"] is False
     assert record["extractor"]["text_source"] == "trafilatura"
+
+
+# --- slideshows -----------------------------------------------------------------------------
+
+
+def _gallery(total: int, shown: int, form: str = "{k}/{total}") -> str:
+    items = "".join(
+        f"<li><h2>{form.format(k=k, total=total)} Story number {k} of the day</h2>"
+        f"<p>What happened in the markets today, in two sentences of text. More of it.</p></li>"
+        for k in range(1, shown + 1)
+    )
+    return f'<ul class="legends">{items}</ul>'
+
+
+@pytest.mark.parametrize("form", ["{k}/{total}", "{k} of {total}", "{k} / {total}"])
+def test_a_slideshows_captions_are_dropped(form: str) -> None:
+    result = _extract_ok(structured_page(after=_gallery(12, 6, form)))
+    assert "Story number" not in result.text
+    assert result.text.split("\n\n")[: len(BODY)] == BODY
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # a recipe's fractions and a table of scores: no total repeated by running counts
+        ["1/2 tsp ground cloves", "1/4 cup sugar", "3/4 cup flour", "1/3 cup milk"],
+        ["23/16 in the first round", "74/60 in the second", "14/7 in the third"],
+        # two slides are no slideshow
+        ["1/8 The first picture of the day", "2/8 The second picture of the day"],
+    ],
+)
+def test_counted_lines_that_are_no_slideshow_stay(lines: list[str]) -> None:
+    after = "<ul>" + "".join(f"<li>{line}</li>" for line in lines) + "</ul>"
+    result = _extract_ok(structured_page(after=after))
+    for line in lines:
+        assert line in result.text

@@ -518,6 +518,38 @@ class _Cleaner:
             self.result.blocks.append("\n".join(kept))
 
 
+#: "3/50 Caption…", "- 3 of 50 Caption…": a slide's counter, at the start of its caption.
+_COUNTER_RE = re.compile(r"^(?:[-•*]\s*)?(\d{1,3})\s*(?:/|of)\s*(\d{1,3})\b")
+#: Slides of one slideshow the text must hold before they are taken for one.
+SLIDES = 3
+
+
+def _without_slideshows(result: _Cleaned) -> None:
+    """Drop the captions of a slideshow (a gallery of other stories, often): lines that
+    start with a slide counter over the same total, at least ``SLIDES`` different slides
+    ("1/50 …", "2/50 …"). A fraction or a score in the text ("1/2 tsp", "23/16") does not
+    repeat one total with counts running up to it."""
+    slides: dict[str, set[str]] = {}
+    for block in result.blocks:
+        for line in block.split("\n"):
+            if (match := _COUNTER_RE.match(line)) and int(match[1]) <= int(match[2]):
+                slides.setdefault(match[2], set()).add(match[1])
+    totals = {total for total, seen in slides.items() if len(seen) >= SLIDES}
+    if not totals:
+        return
+    blocks = []
+    for block in result.blocks:
+        lines = block.split("\n")
+        kept = [
+            line for line in lines
+            if not ((match := _COUNTER_RE.match(line)) and match[2] in totals)
+        ]
+        result.removed += len(lines) - len(kept)
+        if kept:
+            blocks.append("\n".join(kept))
+    result.blocks = blocks
+
+
 def _clean(
     body: etree._Element, title: str | None, page: PageInfo, url: str, drop: bool
 ) -> _Cleaned:
@@ -526,6 +558,8 @@ def _clean(
         for part in _split_at_double_breaks(element):
             cleaner.add(part)
     cleaner.trim_before_headline()
+    if drop:
+        _without_slideshows(cleaner.result)
     return cleaner.result
 
 
