@@ -36,6 +36,7 @@ from trafilatura.xml import xmltotxt
 from newsarchive.extract import chunks, mathml, metadata, quality
 from newsarchive.extract.boilerplate import Rules, classify, default_rules
 from newsarchive.extract.language import identify
+from newsarchive.extract.layout_tables import unwrap_layout_tables
 from newsarchive.extract.metadata import DATE_PARAMS
 from newsarchive.extract.structured import PageInfo, choose_published, page_info
 
@@ -654,6 +655,7 @@ def _extract(
     meta = metadata.extract_metadata(tree, url)
     title = meta.title or None
     mathml.formulas_as_text(tree)  # trafilatura would drop them
+    unwrap_layout_tables(tree)  # trafilatura would read the article as one table cell
     found = _best_text(tree, url, title, page, options)
     blocks, cleaned = found.blocks, found.cleaned
     if not blocks:
@@ -777,6 +779,7 @@ def _options_used(options: ExtractOptions, found: _Found) -> dict[str, Any]:
         "include_tables": options.include_tables,
         "include_comments": False,
         "formulas": "mathml-text",
+        "layout_tables": "unwrapped",
         "date_extensive_search": DATE_PARAMS["extensive_search"],
         "drop_boilerplate": options.drop_boilerplate,
         "boilerplate_rules": rules.fingerprint if options.drop_boilerplate else None,
