@@ -37,6 +37,7 @@ from newsarchive.extract import chunks, mathml, metadata, quality
 from newsarchive.extract.boilerplate import Rules, classify, default_rules
 from newsarchive.extract.language import identify
 from newsarchive.extract.layout_tables import unwrap_layout_tables
+from newsarchive.extract.loose_text import paragraphs_of_loose_text
 from newsarchive.extract.metadata import DATE_PARAMS
 from newsarchive.extract.structured import PageInfo, choose_published, page_info
 
@@ -656,6 +657,7 @@ def _extract(
     title = meta.title or None
     mathml.formulas_as_text(tree)  # trafilatura would drop them
     unwrap_layout_tables(tree)  # trafilatura would read the article as one table cell
+    paragraphs_of_loose_text(tree)  # trafilatura would drop text outside <p> beside <p>s
     found = _best_text(tree, url, title, page, options)
     blocks, cleaned = found.blocks, found.cleaned
     if not blocks:
@@ -780,6 +782,7 @@ def _options_used(options: ExtractOptions, found: _Found) -> dict[str, Any]:
         "include_comments": False,
         "formulas": "mathml-text",
         "layout_tables": "unwrapped",
+        "loose_text": "paragraphs",
         "date_extensive_search": DATE_PARAMS["extensive_search"],
         "drop_boilerplate": options.drop_boilerplate,
         "boilerplate_rules": rules.fingerprint if options.drop_boilerplate else None,
