@@ -20,8 +20,10 @@ import re
 
 from lxml import etree
 
-_MATH = etree.XPath("//*[local-name()='math']")
-_ANNOTATIONS = etree.XPath(".//*[local-name()='annotation' or local-name()='annotation-xml']")
+_NS = "{http://www.w3.org/1998/Math/MathML}"
+#: the HTML parser drops namespaces (``math``); an XHTML tree keeps them
+_MATH_TAGS = ("math", f"{_NS}math")
+_ANNOTATION_TAGS = ("annotation", "annotation-xml", f"{_NS}annotation", f"{_NS}annotation-xml")
 #: classes of the wrappers renderers put around one formula (the MathML and its visual
 #: copy): KaTeX, MathJax 2, MediaWiki
 _WRAPPER_CLASSES = frozenset({
@@ -78,7 +80,7 @@ def formulas_as_text(tree: etree._Element) -> int:
     """Replace each formula of ``tree`` (in place) by its text; how many were replaced."""
     replaced = 0
     root = tree.getroottree().getroot()
-    for math in _MATH(tree):
+    for math in list(tree.iter(*_MATH_TAGS)):
         ancestors = list(math.iterancestors())
         if not ancestors or ancestors[-1] is not root or any(
             isinstance(a.tag, str) and etree.QName(a).localname == "math" for a in ancestors
@@ -90,7 +92,7 @@ def formulas_as_text(tree: etree._Element) -> int:
         parent = outer.getparent()
         if parent is None or _hidden(math, outer):
             continue
-        for annotation in _ANNOTATIONS(math):
+        for annotation in list(math.iter(*_ANNOTATION_TAGS)):
             annotation.getparent().remove(annotation)
         text = " ".join(t.strip() for t in math.itertext() if t.strip())
         display = _is_display(math, outer) and not _in_paragraph(outer)
