@@ -44,6 +44,22 @@ def test_another_bots_directives_are_not_ours() -> None:
     assert rights["sources"] == {}
 
 
+@pytest.mark.parametrize(
+    ("value", "ours"),
+    [
+        # repeated headers folded into one value: each bot's directives up to the next bot
+        ("googlebot: noindex, nofollow, newsarchive: noarchive", {"noarchive"}),
+        ("newsarchive: nosnippet, googlebot: noarchive", {"nosnippet"}),
+        ("noindex, googlebot: noarchive", {"noindex"}),  # generic, then another bot's
+        ("max-snippet: 20, noarchive", {"noarchive"}),  # a directive's value is no bot
+        ("unavailable_after: Sunday, 01-Jan-2023 15:00:00 PST, noindex", {"noindex"}),
+    ],
+)
+def test_one_header_value_with_several_bots(value: str, ours: set[str]) -> None:
+    rights = signals.read_rights([("X-Robots-Tag", value)], None)
+    assert {d for d in signals.ROBOTS_DIRECTIVES if rights[d]} == ours
+
+
 def test_tdm_and_licence_from_headers_meta_link_and_json_ld() -> None:
     page = """<html><head>
       <meta name="tdm-reservation" content="1"><meta name="tdm-policy" content="https://p.example/policy">

@@ -108,17 +108,26 @@ def _from_page(rights: dict[str, Any], page: Selector, bot: str) -> None:
         _from_jsonld(rights, data)
 
 
+_VALUED = ("max-snippet", "max-image-preview", "max-video-preview", "unavailable_after")
+
+
 def _for_us(value: str, bot: str) -> str:
     """An X-Robots-Tag value's directives for this crawler: ``googlebot: noindex`` is
-    another bot's; ``newsarchive: noarchive`` and a bare ``noarchive`` are ours."""
-    head, sep, rest = value.partition(":")
-    if sep and head.strip() and " " not in head.strip() and "," not in head:
+    another bot's; ``newsarchive: noarchive`` and a bare ``noarchive`` are ours. One value
+    may hold several bots' lines (repeated headers folded into one, as HTTP allows):
+    ``googlebot: noindex, nofollow, newsarchive: noarchive``: each ``NAME:`` starts the
+    lines of that bot, up to the next one."""
+    ours: list[str] = []
+    owner: str | None = None  # None: for every crawler
+    for token in value.split(","):
+        head, sep, rest = token.partition(":")
         name = head.strip().lower()
-        if name in ROBOTS_DIRECTIVES or name in ("max-snippet", "max-image-preview",
-                                                 "max-video-preview", "unavailable_after"):
-            return value  # a directive with a value, not a bot's name
-        return rest if name == bot else ""
-    return value
+        if sep and name and " " not in name and name not in ROBOTS_DIRECTIVES \
+                and name not in _VALUED:
+            owner, token = name, rest  # a bot's name starts its own directives
+        if owner is None or owner == bot:
+            ours.append(token)
+    return ",".join(ours)
 
 
 def _robots(rights: dict[str, Any], content: str, source: str) -> None:
