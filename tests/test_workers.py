@@ -426,6 +426,15 @@ def test_enqueue_then_finalize_without_a_dead_worker(redis_url, server, tmp_path
     assert result.exit_code == 2 and "still has running workers (alive)" in result.stderr
     server.delete(keys.alive("alive"))
     server.hset(keys.workers, "alive", "done")
+    # Each worker read the rights of the hosts it fetched from: the manifest has them all.
+    for tag, host in (("t1", "a.example"), ("t2", "b.example")):
+        rights = {"tdmrep": {host: [{"location": "/", "tdm-reservation": 1}]},
+                  "robots_ai": {host: {"disallowed": ["GPTBot"]}}}
+        server.hset(keys.parts, tag, json.dumps({
+            "worker": "alive", "tag": tag, "counts": {"requests": 1},
+            "crawl": {"finish_reason": "finished", "rights": rights},
+            "started_at": "2026-01-01T00:00:00+00:00", "finished_at": "2026-01-01T00:01:00+00:00",
+        }))
     result = runner.invoke(main, ["finalize", "backfill", "--redis", redis_url])
     assert result.exit_code == 0, result.output
     manifest = json.loads((archive / "crawls" / "backfill.json").read_text())
@@ -433,4 +442,7 @@ def test_enqueue_then_finalize_without_a_dead_worker(redis_url, server, tmp_path
     assert {w["id"]: w["status"] for w in manifest["crawl"]["workers"]} == {
         "alive": "done", "gone": "lost"
     }
+    assert sorted(manifest["crawl"]["rights"]["tdmrep"]) == ["a.example", "b.example"]
+    assert manifest["crawl"]["rights"]["robots_ai"]["b.example"] == {"disallowed": ["GPTBot"]}
+    assert manifest["counts"]["requests"] == 2
     assert not server.keys("newsarchive:backfill:*")

@@ -86,6 +86,22 @@ def _publish_state(
     return entry
 
 
+def merged_rights(parts: list[dict[str, Any]]) -> dict[str, dict[str, Any]] | None:
+    """What the sites stated for their whole site (TDMRep files, robots.txt AI rules),
+    as every worker read it: each worker read the hosts it fetched from (None when no
+    worker recorded any, as a crawl from before rights were read)."""
+    found = [p["crawl"]["rights"] for p in parts if isinstance(p["crawl"].get("rights"), dict)]
+    if not found:
+        return None
+    merged: dict[str, dict[str, Any]] = {"tdmrep": {}, "robots_ai": {}}
+    for rights in sorted(found, key=lambda r: json.dumps(r, sort_keys=True)):
+        for section, hosts in rights.items():
+            if isinstance(hosts, dict):
+                for host, value in hosts.items():
+                    merged.setdefault(section, {}).setdefault(host, value)
+    return merged
+
+
 @dataclass(frozen=True)
 class Finalised:
     """A crawl's manifest, written: its key, and the counts it gives (every worker's)."""
@@ -140,6 +156,9 @@ def finalize(store: Store, server: Any, keys: CrawlKeys) -> Finalised:
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "workers": workers,
     }
+    rights = merged_rights(parts)
+    if rights is not None:
+        crawl["rights"] = rights
     doc = manifest.build_manifest(
         crawl_id=keys.crawl_id,
         crawl=crawl,
