@@ -430,8 +430,11 @@ def test_enqueue_then_finalize_without_a_dead_worker(redis_url, server, tmp_path
     for tag, host in (("t1", "a.example"), ("t2", "b.example")):
         rights = {"tdmrep": {host: [{"location": "/", "tdm-reservation": 1}]},
                   "robots_ai": {host: {"disallowed": ["GPTBot"]}}}
+        counts = {"requests": 1, "article_pages": 2 if tag == "t1" else 0,
+                  "requisites": {"responses": 3, "bytes": 300,
+                                 "per_article": {"requests": 1.5, "bytes": 150}}}
         server.hset(keys.parts, tag, json.dumps({
-            "worker": "alive", "tag": tag, "counts": {"requests": 1},
+            "worker": "alive", "tag": tag, "counts": counts,
             "crawl": {"finish_reason": "finished", "rights": rights},
             "started_at": "2026-01-01T00:00:00+00:00", "finished_at": "2026-01-01T00:01:00+00:00",
         }))
@@ -445,4 +448,21 @@ def test_enqueue_then_finalize_without_a_dead_worker(redis_url, server, tmp_path
     assert sorted(manifest["crawl"]["rights"]["tdmrep"]) == ["a.example", "b.example"]
     assert manifest["crawl"]["rights"]["robots_ai"]["b.example"] == {"disallowed": ["GPTBot"]}
     assert manifest["counts"]["requests"] == 2
+    # per article over the whole crawl (6 requisites, 2 article pages), not a sum of ratios
+    assert manifest["counts"]["requisites"]["per_article"] == {"requests": 3.0, "bytes": 300}
     assert not server.keys("newsarchive:backfill:*")
+
+
+def test_a_shared_crawl_is_judged_by_every_workers_article_pages() -> None:
+    """A WARC-only crawl writes no text record: the closing worker, which may have seen
+    no article page itself, judges "no article" by the pages all workers saw."""
+    from types import SimpleNamespace
+
+    from newsarchive.cluster.workers import Coordinator
+    from newsarchive.crawl.outcome import NO_ARTICLES, OK, judge
+
+    own = {"downloader/request_count": 5, "newsarchive/article_pages": 0}
+    kinds = {"new": 0, "changed": 0, "unchanged": 0}
+    for pages, status in ((7, OK), (0, NO_ARTICLES)):
+        closing = SimpleNamespace(crawl_counts={"articles_by_kind": kinds, "article_pages": pages})
+        assert judge(Coordinator.crawl_stats(closing, own), 0.5).status == status

@@ -113,3 +113,12 @@ def parse(data: bytes, crawl_id: str) -> dict[str, Any]:
         if problem is not None:
             raise DamagedManifest(crawl_id, problem)
     return doc
+
+
+def per_article(responses: int, size: int, pages: int) -> dict[str, float]:
+    """Requisite requests and bytes per article page (0 without article pages): the
+    manifest's ``counts.requisites.per_article``, recomputed from a shared crawl's sums."""
+    return {
+        "requests": round(responses / pages, 2) if pages else 0,
+        "bytes": round(size / pages) if pages else 0,
+    }

@@ -132,6 +132,11 @@ def finalize(store: Store, server: Any, keys: CrawlKeys) -> Finalised:
     counts: dict[str, Any] = {}
     for part in sorted(parts, key=lambda p: p["tag"]):
         merge_counts(counts, part["counts"])
+    requisites = counts.get("requisites")
+    if isinstance(requisites, dict):  # a ratio is not the sum of the workers' ratios
+        requisites["per_article"] = manifest.per_article(
+            requisites.get("responses", 0), requisites.get("bytes", 0),
+            counts.get("article_pages", 0))
     # A killed run's part, recorded by the worker that recovered it, has counts only:
     # that worker carried its share on, and its own part says how that ended.
     ended = [p for p in parts if not p.get("recovered_by")]

@@ -675,7 +675,8 @@ class Coordinator:
         return {**stats, **{
             f"newsarchive/articles/{kind}": by_kind.get(kind, 0)
             for kind in ("new", "changed", "unchanged")
-        }}
+        }, "newsarchive/article_pages": self.crawl_counts.get(
+            "article_pages", stats.get("newsarchive/article_pages", 0))}
 
 
 def shard_writer(key: str, crawl_id: str) -> str:

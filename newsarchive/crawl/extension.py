@@ -15,6 +15,7 @@ from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 
+from newsarchive.archive import manifest
 from newsarchive.archive.session import CrawlSession
 from newsarchive.cluster import workers
 from newsarchive.crawl import runsummary
@@ -50,11 +51,9 @@ def requisite_counts(stats: dict[str, Any]) -> dict[str, Any]:
         "duplicate_payloads": stats.get(f"{prefix}duplicate_payloads", 0),
         "skipped": _by_reason(stats, f"{prefix}skipped/"),
         "failed": _by_reason(stats, f"{prefix}failed/"),
-        "per_article": {
-            "requests": round(responses / pages, 2) if pages else 0,
-            "bytes": round(size / pages) if pages else 0,
-        },
+        "per_article": manifest.per_article(responses, size, pages),
     }
+
 
 
 def counts_from_stats(stats: dict[str, Any]) -> dict[str, Any]:
@@ -70,6 +69,8 @@ def counts_from_stats(stats: dict[str, Any]) -> dict[str, Any]:
         "warc_exchanges": stats.get("newsarchive/warc/writer/exchanges", 0),
         "revisits": stats.get("newsarchive/warc/writer/revisits", 0),
         "articles": stats.get("newsarchive/articles", 0),
+        # article pages seen, extracted or not (a WARC-only crawl has no text records)
+        "article_pages": stats.get("newsarchive/article_pages", 0),
         "articles_by_kind": {
             kind: stats.get(f"newsarchive/articles/{kind}", 0)
             for kind in ("new", "changed", "unchanged")
