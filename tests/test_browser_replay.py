@@ -19,58 +19,27 @@ than the threshold: the comparison can fail.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops
+from PIL import Image
 
 from newsarchive.sample_site import SampleSite
 from newsarchive.tools import replay
 from newsarchive.warc import cdxj
-from tests.helpers import load_manifest, scrapy_crawl, unavailable
-from tests.test_replay import _get, pywb_venv  # noqa: F401 (a fixture)
+from tests.browser import (
+    HEIGHT,
+    MAX_DIFFERENT,
+    WIDTH,
+    chromium,
+    different_share,
+    screenshot,
+)
+from tests.helpers import load_manifest, scrapy_crawl
+from tests.test_replay import pywb_venv  # noqa: F401 (a fixture)
 from tests.test_replay import replaying as wayback
 
 pytestmark = pytest.mark.e2e  # real crawls and servers
-
-WIDTH, HEIGHT = 1280, 1600
-TOLERANCE = 48  # per channel, of 255
-MAX_DIFFERENT = 0.005  # share of the pixels
-
-
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if path := shutil.which(name):
-            return path
-    unavailable("headless Chromium is not installed (Debian: apt-get install chromium)")
-    raise AssertionError  # unreachable: unavailable() skips or fails
-
-
-def screenshot(url: str, out: Path, height: int = HEIGHT) -> Image.Image:
-    """The page at url as headless Chromium draws it, once its load settled."""
-    process = subprocess.run(
-        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         "--no-first-run", "--disable-extensions", "--force-device-scale-factor=1",
-         f"--window-size={WIDTH},{height}", "--virtual-time-budget=8000",
-         f"--user-data-dir={out.parent / ('profile-' + out.stem)}",
-         f"--screenshot={out}", url],
-        capture_output=True, text=True, timeout=120,
-    )
-    assert out.exists(), process.stderr[-2000:]
-    return Image.open(out).convert("RGB")
-
-
-def different_share(a: Image.Image, b: Image.Image) -> float:
-    """The share of pixels that differ by more than TOLERANCE in a channel."""
-    assert a.size == b.size
-    diff = ImageChops.difference(a, b)
-    mask = Image.eval(diff, lambda v: 255 if v > TOLERANCE else 0).convert("L")
-    mask = mask.point(lambda v: 255 if v else 0)
-    changed = mask.histogram()[255]
-    return changed / (a.size[0] * a.size[1])
-
 
 def _timestamp(archive: Path, url: str) -> str:
     manifest = load_manifest(archive)
@@ -93,46 +62,69 @@ def banner_height(replayed: Image.Image, live: Image.Image) -> int:
     return best
 
 
+def _asked(site: SampleSite) -> tuple[int, int]:
+    """How many requests the live site and its CDN have answered so far."""
+    return len(site.requests), len(site.cdn_requests)
+
+
 @pytest.fixture(scope="module")
-def renderings(pywb_venv, tmp_path_factory):  # noqa: F811
-    """Screenshots of one article: live, replayed, and replayed without requisites.
+def site():
+    chromium()  # without a browser, skip before crawling
+    with SampleSite() as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def article_url(site) -> str:
+    article = next(a for a in site.articles if a.section == "world" and a.lang == "en")
+    return site.url(article.path)
+
+
+@pytest.fixture(scope="module")
+def crawls(site, tmp_path_factory) -> dict[str, Path]:
+    """The sample site crawled with requisites (the default) and without (the control)."""
+    tmp = tmp_path_factory.mktemp("crawls")
+    archives = {}
+    for mode in ("articles", "off"):
+        archive = tmp / f"archive-{mode}"
+        process = scrapy_crawl(
+            "-a", f"url={site.base_url}/", "-s", f"NEWSARCHIVE_ARCHIVE={archive}",
+            "-s", "NEWSARCHIVE_EXTRACT=False", "-s", f"NEWSARCHIVE_REQUISITES={mode}",
+        )
+        assert process.returncode == 0, process.stderr[-3000:]
+        archives[mode] = archive
+    return archives
+
+
+@pytest.fixture(scope="module")
+def renderings(site, crawls, article_url, pywb_venv, tmp_path_factory):  # noqa: F811
+    """Screenshots of one article: live, replayed by pywb, and replayed without
+    requisites.
 
     The replayed page sits in pywb's frame, under its banner: the live page is drawn
     again in a window as tall as that frame, so that what is fixed to the bottom of
     the window (the cookie banner) lands at the same place, and the replay's banner is
     cut off before comparing."""
-    _chromium()
     tmp = tmp_path_factory.mktemp("browser")
-    with SampleSite() as site:
-        article = next(a for a in site.articles if a.section == "world" and a.lang == "en")
-        url = site.url(article.path)
-        archives = {}
-        for mode in ("articles", "off"):
-            archive = tmp / f"archive-{mode}"
-            process = scrapy_crawl(
-                "-a", f"url={site.base_url}/", "-s", f"NEWSARCHIVE_ARCHIVE={archive}",
-                "-s", "NEWSARCHIVE_EXTRACT=False", "-s", f"NEWSARCHIVE_REQUISITES={mode}",
-            )
-            assert process.returncode == 0, process.stderr[-3000:]
-            archives[mode] = archive
-        asked = len(site.requests), len(site.cdn_requests)
-        replayed = {}
-        for mode, archive in archives.items():
-            work = tmp / f"replay-{mode}"
-            work.mkdir()
-            with wayback(archive, pywb_venv, work) as base:
-                target = replay.replay_url(base, _timestamp(archive, url), url)
-                replayed[mode] = screenshot(target, tmp / f"replay-{mode}.png")
-        # nothing of the replays came from the live site or its CDN
-        assert (len(site.requests), len(site.cdn_requests)) == asked
-        banner = banner_height(replayed["articles"], screenshot(url, tmp / "live-full.png"))
-        live = screenshot(url, tmp / "live.png", HEIGHT - banner)
+    url = article_url
+    asked = _asked(site)
+    replayed = {}
+    for mode, archive in crawls.items():
+        work = tmp / f"replay-{mode}"
+        work.mkdir()
+        with wayback(archive, pywb_venv, work) as base:
+            target = replay.replay_url(base, _timestamp(archive, url), url)
+            replayed[mode] = screenshot(target, tmp / f"replay-{mode}.png")
+    # nothing of the replays came from the live site or its CDN
+    assert _asked(site) == asked
+    banner = banner_height(replayed["articles"], screenshot(url, tmp / "live-full.png"))
+    live = screenshot(url, tmp / "live.png", HEIGHT - banner)
     shots = {"live": live, **{
         mode: image.crop((0, banner, WIDTH, HEIGHT)) for mode, image in replayed.items()}}
-    figures = {mode: different_share(live, shots[mode]) for mode in ("articles", "off")}
+    figures = {mode: different_share(live, shots[mode]) for mode in crawls}
     figures["banner"] = banner
     (tmp / "figures.json").write_text(json.dumps(figures))
-    print(f"share of pixels that differ from the live page: {figures}")
+    print(f"pywb: share of pixels that differ from the live page: {figures}")
     return shots, figures
 
 
@@ -154,3 +146,4 @@ def test_the_page_drew_its_requisites(renderings):
     colours = {colour for _, colour in shots["live"].getcolors(WIDTH * HEIGHT) or []}
     assert (0x7F, 0xB2, 0xE5) in colours  # the world section's lead picture, from the CDN
     assert (0xF6, 0xF0, 0xE2) in colours  # the header's paper background (gazette.css)
+
