@@ -1,24 +1,43 @@
 """An archived article looks, replayed, as it looked live: headless Chromium draws a
-sample-site article live and from the archive through pywb (`newsarchive replay`), and
-the two screenshots are compared pixel by pixel.
+sample-site article live and from the archive, through pywb (`newsarchive replay`) and
+through ReplayWeb.page (the crawl's `newsarchive wacz` package), and the screenshots
+are compared pixel by pixel.
 
 The sample site's article embeds what real news pages do: a stylesheet with a web font
 and a background image, a lead picture in ``<picture>``/``srcset`` on a second host
 (a CDN), a lazily loaded chart (``data-src``/``data-srcset``, moved by a script), an
-icon. The site is stopped before the replay, so nothing can come from it live.
+icon. The site keeps running during the replays so that it can count: a replay that
+fetched anything from it or its CDN fails the test.
 
 The threshold: at most ``MAX_DIFFERENT`` of the pixels may differ by more than
 ``TOLERANCE`` (of 255) in any channel. Replay draws the same bytes with the same
-engine, so the two match exactly in practice; the slack absorbs anti-aliasing
-differences between two renderings. pywb's ``mp_`` mode (the page itself, without its
-framing top bar) is screenshotted, so there is no banner to leave out. As a control,
-the same article archived with ``NEWSARCHIVE_REQUISITES=off`` must differ by far more
-than the threshold: the comparison can fail.
+engine, so the two match exactly or nearly; the slack absorbs anti-aliasing and the
+few pixels pywb's frame moves the fixed cookie banner by. pywb shows the page in a
+frame under its banner: the banner's height is found and cut off, and the live page is
+drawn again in a window as tall as the frame. As a control, the same article archived
+with ``NEWSARCHIVE_REQUISITES=off`` must differ by far more than the threshold: the
+comparison can fail.
+
+ReplayWeb.page runs in the browser: a page on 127.0.0.1 (a secure context, where a
+service worker may register) embeds ``<replay-web-page embed="replayonly">`` with the
+WACZ as its source; its ui.js and its service worker (replay/sw.js) come from the npm
+package that .ci/run fetches, served with the WACZ by a static server that answers
+byte ranges (ReplayWeb.page reads the package in pieces). ``--screenshot`` does not
+wait for a service worker, so that Chromium is driven over the DevTools protocol
+(tests/browser.py) and shot once the replayed frame has loaded its fonts and images
+and stopped changing.
 """
 
 from __future__ import annotations
 
+import html
 import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,15 +50,24 @@ from tests.browser import (
     HEIGHT,
     MAX_DIFFERENT,
     WIDTH,
+    DevTools,
     chromium,
     different_share,
     screenshot,
 )
-from tests.helpers import load_manifest, scrapy_crawl
+from tests.helpers import ROOT, load_manifest, scrapy_crawl, unavailable
+from tests.serving import StaticFiles
 from tests.test_replay import pywb_venv  # noqa: F401 (a fixture)
 from tests.test_replay import replaying as wayback
 
 pytestmark = pytest.mark.e2e  # real crawls and servers
+
+# ReplayWeb.page's npm package, which .ci/run fetches with `npm pack` into CACHE (the
+# test itself never touches the network)
+REPLAYWEBPAGE = "2.5.3"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsarchive-tests"
+LOAD_TIMEOUT = 90  # seconds for ReplayWeb.page to show the article: a bound, not a figure
+
 
 def _timestamp(archive: Path, url: str) -> str:
     manifest = load_manifest(archive)
@@ -147,3 +175,142 @@ def test_the_page_drew_its_requisites(renderings):
     assert (0x7F, 0xB2, 0xE5) in colours  # the world section's lead picture, from the CDN
     assert (0xF6, 0xF0, 0xE2) in colours  # the header's paper background (gazette.css)
 
+
+# ReplayWeb.page, from the WACZ
+
+EMBED = """<!doctype html>
+<html><head><meta charset="utf-8"><title>{mode}</title>
+<script src="ui.js"></script>
+<style>
+html, body {{ margin: 0; height: 100%; overflow: hidden; }}
+replay-web-page {{ display: block; width: 100vw; height: 100vh; }}
+</style></head>
+<body><replay-web-page source="{source}" url="{url}" embed="replayonly"
+  replayBase="./replay/"></replay-web-page></body></html>
+"""
+
+# the document, its web fonts and its images have loaded (a broken image is complete too)
+LOADED = """document.readyState === "complete" && document.fonts.status === "loaded"
+  && Array.from(document.images).every((img) => img.complete)"""
+
+
+@pytest.fixture(scope="module")
+def replaywebpage() -> Path:
+    """ReplayWeb.page's ui.js and sw.js, as .ci/run unpacked them from the npm registry."""
+    bundle = CACHE / f"replaywebpage-{REPLAYWEBPAGE}" / "package"
+    if not all((bundle / name).is_file() for name in ("ui.js", "sw.js")):
+        unavailable(f"ReplayWeb.page {REPLAYWEBPAGE} is not in {bundle} "
+                    f"(.ci/run fetches it: npm pack replaywebpage@{REPLAYWEBPAGE})")
+    return bundle
+
+
+def _wacz(archive: Path, out: Path) -> None:
+    """`newsarchive wacz` of the archive's one crawl."""
+    process = subprocess.run(
+        [sys.executable, "-m", "newsarchive.cli", "wacz", str(archive),
+         load_manifest(archive)["crawl_id"], "-o", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
+
+
+def drawn(tools: DevTools, url: str, is_frame: Callable[[str], bool], what: str) -> Image.Image:
+    """Open url and return the screenshot of the window once the frame whose URL
+    is_frame picks (the page itself, or ReplayWeb.page's replay of it) has loaded its
+    document, fonts and images and two screenshots in a row are the same. Bounded: a
+    page that never shows or never settles fails, naming the frames that were there."""
+    tools.send("Page.navigate", page=True, url=url)
+    deadline = time.monotonic() + LOAD_TIMEOUT
+    while True:
+        frames = tools.frames()
+        frame = next((f for f in frames if is_frame(f["url"])), None)
+        try:
+            if frame and tools.evaluate(frame["id"], LOADED):
+                break
+        except RuntimeError:  # the frame navigated away while asked: ask again
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"{what}: the page did not finish loading within {LOAD_TIMEOUT} s; "
+                f"frames: {[f['url'] for f in frames]}")
+        time.sleep(0.25)
+    shot = tools.screenshot()
+    for _ in range(40):
+        time.sleep(0.25)
+        shot, previous = tools.screenshot(), shot
+        if shot.tobytes() == previous.tobytes():
+            return shot
+    raise AssertionError(f"{what}: the window was still changing 10 s after the load")
+
+
+@pytest.fixture(scope="module")
+def replaywebpage_renderings(replaywebpage, site, crawls, article_url, tmp_path_factory):
+    """Screenshots of one article: live, and replayed by ReplayWeb.page from the WACZ of
+    each crawl, embedded (``embed="replayonly"``: the page alone, no ReplayWeb.page
+    controls) in a page served from 127.0.0.1, a secure context where a service
+    worker may run. Both windows are the same size, so no offset to cut."""
+    tmp = tmp_path_factory.mktemp("replaywebpage")
+    served = tmp / "served"
+    (served / "replay").mkdir(parents=True)
+    shutil.copy(replaywebpage / "ui.js", served)
+    # replay/ holds the service worker, whose scope it is; the replay frame's page
+    # (which the worker makes up) loads ./ui.js from there too
+    for name in ("sw.js", "ui.js"):
+        shutil.copy(replaywebpage / name, served / "replay")
+    for mode, archive in crawls.items():
+        _wacz(archive, served / f"{mode}.wacz")
+        (served / f"{mode}.html").write_text(EMBED.format(
+            mode=mode, source=f"{mode}.wacz", url=html.escape(article_url)))
+    with DevTools(tmp / "profile-live") as tools:
+        shots = {"live": drawn(tools, article_url, lambda u: u == article_url,
+                               "the live article")}
+    asked = _asked(site)
+    with StaticFiles(served) as static:
+        for mode in crawls:
+            with DevTools(tmp / f"profile-{mode}") as tools:
+                what = f"ReplayWeb.page showing {mode}.wacz"
+                try:
+                    # ReplayWeb.page's replay frame: .../replay/w/<collection>/<14-digit
+                    # timestamp>mp_/<the archived URL>
+                    shots[mode] = drawn(
+                        tools, f"{static.base_url}/{mode}.html",
+                        lambda u: "/replay/w/" in u and u.endswith("mp_/" + article_url),
+                        what)
+                except AssertionError as e:
+                    raise AssertionError(
+                        f"{e}; asked of {static.base_url}: {static.requested[-30:]}"
+                    ) from None
+    # nothing of the replays came from the live site or its CDN
+    assert _asked(site) == asked
+    for name, image in shots.items():
+        image.save(tmp / f"{name}.png")
+    figures = {mode: different_share(shots["live"], shots[mode]) for mode in crawls}
+    (tmp / "figures.json").write_text(json.dumps(figures))
+    print(f"ReplayWeb.page: share of pixels that differ from the live page: {figures}")
+    return shots, figures, static.requested
+
+
+def test_replaywebpage_shows_the_archived_article_as_it_was_live(replaywebpage_renderings):
+    _, figures, _ = replaywebpage_renderings
+    assert figures["articles"] <= MAX_DIFFERENT, figures
+
+
+def test_replaywebpage_without_requisites_does_not(replaywebpage_renderings):
+    """The control: the WACZ of HTML alone replays unstyled, far past the threshold."""
+    _, figures, _ = replaywebpage_renderings
+    assert figures["off"] > 20 * MAX_DIFFERENT, figures
+
+
+def test_replaywebpage_read_the_wacz_by_ranges(replaywebpage_renderings):
+    """ReplayWeb.page read the packages in pieces, as from any static host."""
+    _, _, requested = replaywebpage_renderings
+    for mode in ("articles", "off"):
+        ranges = [asked for path, asked in requested if path == f"/{mode}.wacz" and asked]
+        assert len(ranges) >= 3, requested
+
+
+def test_ci_fetches_the_replaywebpage_the_test_looks_for():
+    """.ci/run unpacks the version this module names, where it looks for it."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert f"\nrwp_version={REPLAYWEBPAGE}\n" in ci
+    assert '/.cache}/newsarchive-tests/replaywebpage-$rwp_version"' in ci
