@@ -782,3 +782,34 @@ def test_counted_lines_that_are_no_slideshow_stay(lines: list[str]) -> None:
     result = _extract_ok(structured_page(after=after))
     for line in lines:
         assert line in result.text
+
+
+# --- scripts without spaces ---------------------------------------------------------------
+
+_SENTENCES = {
+    "zh": "这是第{i}段新闻内容，讲述了城市议会在周二就预算问题进行投票的经过和各方的反应。",
+    "ja": "これは第{i}段落の記事本文で、市議会が火曜日に予算案を可決した経緯を説明しています。",
+    "ko": "이것은 기사의 {i}번째 문단으로, 시의회가 화요일에 예산안을 통과시킨 과정을 설명합니다.",
+    "hi": "यह लेख का अनुच्छेद {i} है जो परिषद के बजट मतदान के बारे में विस्तार से बताता है।",
+}
+
+
+@pytest.mark.parametrize("form", ["br", "ul"])
+@pytest.mark.parametrize("language", sorted(_SENTENCES))
+def test_sentences_without_spaces_are_no_menu(language: str, form: str) -> None:
+    """Twelve Chinese sentences in a list are text: words are counted per character, and
+    "。" closes a sentence (before, they were taken for a menu and dropped, silently)."""
+    lines = [_SENTENCES[language].format(i=i) for i in range(1, 13)]
+    block = ("<p>" + "<br>".join(lines) + "</p>" if form == "br"
+             else "<ul>" + "".join(f"<li>{line}</li>" for line in lines) + "</ul>")
+    result = _extract_ok(structured_page(after=block))
+    for line in lines:
+        assert line in result.text
+
+
+def test_a_menu_in_chinese_is_still_a_menu() -> None:
+    menu = ["首页", "新闻", "体育", "财经", "娱乐", "科技", "汽车", "房产", "旅游", "教育", "健康"]
+    block = "<ul>" + "".join(f"<li>{entry}</li>" for entry in menu) + "</ul>"
+    result = _extract_ok(structured_page(after=block))
+    assert not any(entry in result.text for entry in menu)
+    assert result.text.split("\n\n")[: len(BODY)] == BODY

@@ -359,7 +359,12 @@ _LABEL_WORDS = 4
 #: A teaser after a "Related stories" heading: one line, no closing punctuation.
 _TEASER_MAX_CHARS = 150
 _KEY_RE = re.compile(r"\w+")
-_CLOSED_RE = re.compile(r"""[.!:;,…]["'”’»)]?$""")
+#: A line that ends a sentence or a clause, in any script: Latin, CJK (full-width), Arabic,
+#: Devanagari, Armenian, Ethiopic, Myanmar, Khmer; a closing quote or bracket may follow.
+#: Not a question mark: headlines end with one ("Who will make the Hall of Fame?").
+_CLOSED_RE = re.compile(
+    r"""[.!:;,…。．！；：，、۔؛،।॥։።။។]["'”’»)）」』]?$"""
+)
 _NUMBERED_RE = re.compile(r"\d{1,3}[.)]\s")
 
 
@@ -369,7 +374,7 @@ _HEADLINE_SEARCH_LINES = 300
 
 
 def _is_body(line: str) -> bool:
-    return bool(_CLOSED_RE.search(line)) and len(_KEY_RE.findall(line)) >= _BODY_WORDS
+    return bool(_CLOSED_RE.search(line)) and count_words(line) >= _BODY_WORDS
 
 
 def _key(text: str) -> str:
@@ -378,7 +383,10 @@ def _key(text: str) -> str:
 
 
 def _is_label(line: str) -> bool:
-    return len(_KEY_RE.findall(line)) <= _LABEL_WORDS and not _CLOSED_RE.search(line)
+    """Short and unclosed: a menu entry. Words are counted as :func:`count_words` does
+    (a Chinese or Japanese character is a word), so a sentence written without spaces is
+    not a label."""
+    return count_words(line) <= _LABEL_WORDS and not _CLOSED_RE.search(line)
 
 
 def _is_teaser(line: str) -> bool:
