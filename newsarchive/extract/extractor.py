@@ -354,7 +354,9 @@ def _strip_title(text: str, title: str) -> str:
 #: was found (and trafilatura's text lies within it): trafilatura missed the article.
 REPLACE_BELOW = 0.5
 #: This many short label lines in a row (menu entries, archive months) are navigation.
-NAV_RUN = 10
+#: 20, not 10: a recipe's ingredients or a team's line-up are shorter runs of the same
+#: kind of line (both sets score the same with 10 and 20; the menus they hold are longer).
+NAV_RUN = 20
 _LABEL_WORDS = 4
 #: A teaser after a "Related stories" heading: one line, no closing punctuation.
 _TEASER_MAX_CHARS = 150
