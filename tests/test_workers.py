@@ -466,3 +466,17 @@ def test_a_shared_crawl_is_judged_by_every_workers_article_pages() -> None:
     for pages, status in ((7, OK), (0, NO_ARTICLES)):
         closing = SimpleNamespace(crawl_counts={"articles_by_kind": kinds, "article_pages": pages})
         assert judge(Coordinator.crawl_stats(closing, own), 0.5).status == status
+
+
+def test_rights_merge_over_parts_of_every_kind() -> None:
+    """A killed run's part (counts only, recorded by the worker that recovered it) has no
+    ``crawl``: it is skipped, not a crash of the finalising worker."""
+    from newsarchive.cluster.finalize import merged_rights
+
+    parts = [
+        {"counts": {"requests": 3}},
+        {"crawl": {"finish_reason": "finished"}},
+        {"crawl": {"rights": {"tdmrep": {"a.example": []}, "robots_ai": {}}}},
+    ]
+    assert merged_rights(parts) == {"tdmrep": {"a.example": []}, "robots_ai": {}}
+    assert merged_rights(parts[:2]) is None

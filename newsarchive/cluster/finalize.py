@@ -90,7 +90,8 @@ def merged_rights(parts: list[dict[str, Any]]) -> dict[str, dict[str, Any]] | No
     """What the sites stated for their whole site (TDMRep files, robots.txt AI rules),
     as every worker read it: each worker read the hosts it fetched from (None when no
     worker recorded any, as a crawl from before rights were read)."""
-    found = [p["crawl"]["rights"] for p in parts if isinstance(p["crawl"].get("rights"), dict)]
+    # a killed run's part, recorded by the worker that recovered it, has counts only
+    found = [r for p in parts if isinstance(r := (p.get("crawl") or {}).get("rights"), dict)]
     if not found:
         return None
     merged: dict[str, dict[str, Any]] = {"tdmrep": {}, "robots_ai": {}}
