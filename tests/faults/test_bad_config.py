@@ -215,7 +215,9 @@ def test_spool_out_of_space_stops_the_crawl_cleanly(sample_site, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"url={sample_site.base_url}/",
          "-s", f"NEWSARCHIVE_ARCHIVE={archive}", "-s", "NEWSARCHIVE_EXTRACT=false",
-         "-s", "AUTOTHROTTLE_ENABLED=False"],
+         # a stop lets requests in flight end: the sample site's slow trap would hold
+         # the close for the default 60 s timeout when one is under way
+         "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_TIMEOUT=5"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=240,
         preexec_fn=_limit_file_size,
     )
