@@ -19,6 +19,11 @@ class StorageError(NewsarchiveError):
     """The archive cannot be read or written."""
 
 
+class EndpointError(StorageError):
+    """The storage endpoint as a whole fails (unreachable, credentials or bucket refused):
+    every other file would fail the same way, so there is no point trying them now."""
+
+
 @contextmanager
 def writing(path: Path) -> Iterator[None]:
     """Turn the system refusing a write under ``path`` (a full disk, a read-only or

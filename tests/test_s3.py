@@ -166,6 +166,48 @@ def _text_urls(store, manifest) -> Counter:
     return urls
 
 
+def test_an_endpoint_still_down_is_asked_once_for_all_the_waiting_files(s3, tmp_path):
+    """At the end of a crawl, files whose upload failed get one more attempt; an
+    endpoint still down fails them all alike, so one attempt says so for all (each file
+    tried in turn, with its own retries, held the crawl's end for seconds per file)."""
+    from types import SimpleNamespace
+
+    from newsarchive.archive.manifest import FileEntry
+    from newsarchive.archive.session import CrawlSession
+    from newsarchive.errors import EndpointError
+    from newsarchive.storage import sha256_file
+    from tests.s3server import restore_env
+
+    bucket, outage, old = s3.new_bucket(), Outage(s3.port), s3.apply_env()
+    try:
+        store = S3Store.from_uri(f"s3://{bucket}/x", S3Options(endpoint_url=outage.url,
+                                                               max_attempts=1))
+        tried: list[str] = []
+
+        class Counted:  # the real store, counting what it is asked to store
+            def put_file(self, path, key, sha256):
+                tried.append(key)
+                return store.put_file(path, key, sha256)
+
+        waiting = []
+        for i in range(4):
+            path = tmp_path / f"f{i}"
+            path.write_bytes(b"x" * (i + 1))
+            entry = FileEntry(f"warc/f{i}", "warc", i + 1, sha256_file(path), 1)
+            waiting.append((entry, path, StorageError("failed during the crawl")))
+        session = SimpleNamespace(failed=waiting, store=Counted())
+        outage.down()
+        errors = CrawlSession.retry_failed(session)
+        assert len(errors) == 4 and all(isinstance(e, EndpointError) for e in errors)
+        assert "cannot connect" in str(errors[-1]) and tried == ["warc/f0"]
+        outage.restore()
+        assert CrawlSession.retry_failed(session) == [] and session.failed == []
+        assert sorted(s3.objects(bucket)) == [f"x/warc/f{i}" for i in range(4)]
+    finally:
+        restore_env(old)
+        outage.close()
+
+
 def test_endpoint_outage_mid_crawl_loses_nothing(s3, sample_site, tmp_path):
     bucket = s3.new_bucket()
     outage = Outage(s3.port)

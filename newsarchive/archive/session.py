@@ -23,7 +23,7 @@ from newsarchive.archive.pending import complete_pending
 from newsarchive.archive.recovery import Journal, crashed_journals, recover_crawl
 from newsarchive.archive.state import SiteState, state_key
 from newsarchive.config import Config
-from newsarchive.errors import ConfigError, StorageError
+from newsarchive.errors import ConfigError, EndpointError, StorageError
 from newsarchive.settings_schema import read
 from newsarchive.storage import Store, open_store, sha256_file
 
@@ -192,11 +192,22 @@ class CrawlSession:
         return errors
 
     def retry_failed(self) -> list[StorageError]:
-        """One more attempt for files whose upload failed (the endpoint may be back)."""
+        """One more attempt for files whose upload failed (the endpoint may be back).
+
+        An endpoint still down (or refusing us) fails every file the same way: the rest
+        are not tried, each after its own retries, which held a crawl's end for seconds
+        per file; they wait in the spool with the error that says why."""
         still: list[tuple[FileEntry, Path, StorageError]] = []
+        down: EndpointError | None = None
         for entry, path, _ in self.failed:
+            if down is not None:
+                still.append((entry, path, down))
+                continue
             try:
                 self.store.put_file(path, entry.key, entry.sha256)
+            except EndpointError as e:
+                down = e
+                still.append((entry, path, e))
             except StorageError as e:
                 still.append((entry, path, e))
         self.failed = still

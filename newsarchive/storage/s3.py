@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-from newsarchive.errors import ConfigError, StorageError
+from newsarchive.errors import ConfigError, EndpointError, StorageError
 from newsarchive.storage import check_key
 
 logger = logging.getLogger(__name__)
@@ -151,26 +151,26 @@ class S3Store:
 
         where = self._where()
         if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
-            return StorageError(
+            return EndpointError(
                 f"{action} {where}: no AWS credentials found (set AWS_ACCESS_KEY_ID/"
                 "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or use an instance role)"
             )
         if isinstance(error, (EndpointConnectionError, ConnectTimeoutError)):
-            return StorageError(f"{action} {where}: cannot connect to the endpoint")
+            return EndpointError(f"{action} {where}: cannot connect to the endpoint")
         if isinstance(error, ConnectionClosedError):
-            return StorageError(f"{action} {where}: the endpoint closed the connection")
+            return EndpointError(f"{action} {where}: the endpoint closed the connection")
         if isinstance(error, ClientError):
             code = _error_code(error)
             if code in ("NoSuchBucket", "404", "NotFound"):
-                return StorageError(f"{action} {where}: bucket {self.bucket!r} does not exist")
+                return EndpointError(f"{action} {where}: bucket {self.bucket!r} does not exist")
             if code in (
                 "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidClientTokenId",
                 "InvalidToken", "ExpiredToken", "AuthorizationHeaderMalformed",
             ):
-                return StorageError(f"{action} {where}: credentials rejected ({code})")
+                return EndpointError(f"{action} {where}: credentials rejected ({code})")
             if code in ("AccessDenied", "403", "Forbidden", "AllAccessDisabled"):
-                return StorageError(f"{action} {where}: access denied (check credentials "
-                                    "and the bucket policy)")
+                return EndpointError(f"{action} {where}: access denied (check credentials "
+                                     "and the bucket policy)")
             return StorageError(f"{action} {where}: {code or 'error'}")
         return StorageError(f"{action} {where}: {type(error).__name__}: {redact(str(error))}")
 
