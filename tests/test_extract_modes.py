@@ -269,9 +269,12 @@ def test_extractor_setting_defaults_to_accurate_and_is_validated() -> None:
 # --- never raises --------------------------------------------------------------------------
 
 _TAGS = st.sampled_from(["div", "p", "article", "main", "section", "span", "pre", "code",
-                         "table", "td", "li", "ul", "h2", "br"])
+                         "table", "td", "li", "ul", "h2", "br",
+                         # formulas, layout tables and loose text, read before trafilatura
+                         "math", "mi", "annotation", "mjx-container", "tr", "tbody",
+                         "center", "blockquote"])
 _CLASSES = st.sampled_from(["article-body", "body__container article-body", "post-content",
-                            "teaser", "", "article-body x"])
+                            "teaser", "", "article-body x", "katex", "MathJax_Display"])
 
 
 @st.composite
