@@ -199,7 +199,9 @@ def test_an_endpoint_still_down_is_asked_once_for_all_the_waiting_files(s3, tmp_
         outage.down()
         errors = CrawlSession.retry_failed(session)
         assert len(errors) == 4 and all(isinstance(e, EndpointError) for e in errors)
-        assert "cannot connect" in str(errors[-1]) and tried == ["warc/f0"]
+        # a reset reads as either, depending on when it lands
+        assert any(why in str(errors[-1]) for why in ("cannot connect", "closed the connection"))
+        assert tried == ["warc/f0"]
         outage.restore()
         assert CrawlSession.retry_failed(session) == [] and session.failed == []
         assert sorted(s3.objects(bucket)) == [f"x/warc/f{i}" for i in range(4)]
