@@ -34,7 +34,7 @@ from newsarchive.crawl.failures import failure_reason
 from newsarchive.crawl.items import ArticlePage, PageMetadata
 from newsarchive.crawl.politeness import robots_sitemaps
 from newsarchive.crawl.redirects import REFRESH_TO, REFRESHED_FROM
-from newsarchive.crawl.requisites import REFUSED_KEY, requests_for, requisite_of
+from newsarchive.crawl.requisites import REFUSED_KEY, Requested, requests_for, requisite_of
 from newsarchive.crawl.rights import site_rules
 from newsarchive.crawl.truncation import truncation
 from newsarchive.discovery import links as discovery
@@ -93,6 +93,8 @@ class NewsSpider(scrapy.Spider):
         # One text per article: shared in Redis on several machines.
         self._articles_seen = claims if claims is not None else workers.LocalClaims()
         self._robots_read: set[str] = set()
+        # Requisites requested already: not built and scheduled again for each page.
+        self._requisites_requested = Requested()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -272,7 +274,8 @@ class NewsSpider(scrapy.Spider):
             return
         found = requisites.html_requisites(selector, head.base or response.url, rejects)
         yield from requests_for(found, response.url, response.url, 0,
-                                self.parse_requisite, self.failed_requisite)
+                                self.parse_requisite, self.failed_requisite,
+                                self._requisites_requested, self.crawler.stats)
 
     def _follow_outlinks(
         self, response: TextResponse, selector: Selector | None, head: discovery.PageHead,
@@ -358,7 +361,8 @@ class NewsSpider(scrapy.Spider):
                 found = []
         self._rejected(rejects)
         yield from requests_for(found, of.page, response.url, of.level + 1,
-                                self.parse_requisite, self.failed_requisite)
+                                self.parse_requisite, self.failed_requisite,
+                                self._requisites_requested, self.crawler.stats)
         location = warc_location(response)
         if location is not None:
             yield PageMetadata(

@@ -11,6 +11,7 @@ from parsel import Selector
 from newsarchive.discovery.requisites import (
     Budget,
     Limits,
+    Requisite,
     css_requisites,
     html_requisites,
     kind_of,
@@ -209,3 +210,37 @@ def test_css_extractor_never_raises_and_gives_only_requestable_urls(pieces):
     for requisite in css_requisites("".join(pieces), "https://cdn.example/css/a.css", Counter()):
         assert check(requisite.url) == requisite.url
         assert requisite.kind in ("stylesheet", "image", "font")
+
+
+def test_a_requisite_requested_for_an_earlier_page_is_not_requested_again():
+    from scrapy.statscollectors import MemoryStatsCollector
+    from scrapy.utils.test import get_crawler
+
+    from newsarchive.crawl.requisites import REQUESTED_BEFORE, Requested, requests_for
+
+    stats = MemoryStatsCollector(get_crawler())
+    requested = Requested()
+    page = [Requisite("https://news.example/site.css", "stylesheet"),
+            Requisite("https://img.example/a.jpg", "image")]
+    first = list(requests_for(page, "https://news.example/1.html", "https://news.example/1.html",
+                              0, None, None, requested, stats))
+    assert [r.url for r in first] == [p.url for p in page]
+    other = [*page, Requisite("https://img.example/b.jpg", "image")]
+    second = list(requests_for(other, "https://news.example/2.html",
+                               "https://news.example/2.html", 0, None, None, requested, stats))
+    assert [r.url for r in second] == ["https://img.example/b.jpg"]
+    assert stats.get_value(REQUESTED_BEFORE) == 2
+    # without the set, as before: every URL is requested (the duplicate filter drops them)
+    assert len(list(requests_for(other, "p", "p", 0, None, None))) == 3
+
+
+def test_requested_requisites_are_bounded_and_keep_the_most_used():
+    from newsarchive.crawl.requisites import Requested
+
+    requested = Requested(size=3)
+    for url in ("a", "b", "c"):
+        requested.add(url)
+    assert "a" in requested  # used again: kept
+    requested.add("d")  # the least recently used ("b") goes
+    assert "b" not in requested
+    assert all(url in requested for url in ("a", "c", "d"))

@@ -104,8 +104,11 @@ def counts_from_stats(stats: dict[str, Any]) -> dict[str, Any]:
         "depth_limited": stats.get("newsarchive/depth_limited", 0)
         + stats.get("depth/request_ignored_count", 0),
         # requests for URLs this crawl had already requested (links, redirect and
-        # refresh targets), dropped by the duplicate filter: nothing lost, counted
-        "duplicate_requests": stats.get("dupefilter/filtered", 0),
+        # refresh targets), dropped by the duplicate filter, and requisites known to
+        # be requested already, not asked for again (newsarchive.crawl.requisites.
+        # Requested): nothing lost, counted
+        "duplicate_requests": stats.get("dupefilter/filtered", 0)
+        + stats.get("newsarchive/requisites/requested_before", 0),
         # exceptions in callbacks, middlewares, pipelines: "<component>/<ExceptionType>"
         "errors": _by_reason(stats, "newsarchive/errors/"),
         # what archived pages embed: stylesheets, images, fonts, scripts… (by kind)
