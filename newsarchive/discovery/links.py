@@ -27,16 +27,19 @@ _ORIGIN_ONLY = ("/", "http://", "https://")
 Rejects = Counter  # reasons (urls.Rejected.reason) of the URLs a document gave that were not usable
 
 
-def absolute(base: str, href: str, rejects: Rejects | None = None) -> str | None:
+def absolute(
+    base: str, href: str, rejects: Rejects | None = None, origin: str | None = None
+) -> str | None:
     """``href`` resolved and checked (newsarchive.discovery.urls.resolve); a rejected one is
-    counted in ``rejects`` by reason. Never raises."""
+    counted in ``rejects`` by reason. ``origin``: ``origin_of(base)``, when the caller
+    resolves many hrefs against one base and has it already. Never raises."""
     lowered = href.lstrip().lower()
     if lowered.startswith(_ORIGIN_ONLY):
         # Path-absolute, scheme-relative and absolute links resolve the same against
         # any page of the origin: resolved once per origin, not once per page. News
         # pages repeat the same ~100 navigation links on every page, and resolving
         # them (urljoin + safe_url_string) was the crawl's largest cost on the reactor.
-        result = _resolve_cached(_origin(base), href)
+        result = _resolve_cached(origin_of(base) if origin is None else origin, href)
     else:
         result = resolve(base, href)
     if isinstance(result, Rejected):
@@ -46,7 +49,8 @@ def absolute(base: str, href: str, rejects: Rejects | None = None) -> str | None
     return result
 
 
-def _origin(base: str) -> str:
+def origin_of(base: str) -> str:
+    """``scheme://host[:port]`` of ``base`` (``base`` itself when it does not split)."""
     try:
         scheme, netloc, *_ = urlsplit(base)
     except ValueError:
