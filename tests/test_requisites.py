@@ -244,3 +244,18 @@ def test_requested_requisites_are_bounded_and_keep_the_most_used():
     requested.add("d")  # the least recently used ("b") goes
     assert "b" not in requested
     assert all(url in requested for url in ("a", "c", "d"))
+
+
+def test_css_read_once_still_resolves_against_each_stylesheet():
+    # the same inline CSS on two pages (read once, remembered): each page's URLs
+    css = ".a { background: url(img/a.png) } .b { background: URL('/b.png') }"
+    first = css_requisites(css, "https://news.example/2026/01/one.html")
+    second = css_requisites(css, "https://other.example/x/two.html")
+    assert [r.url for r in first] == ["https://news.example/2026/01/img/a.png",
+                                      "https://news.example/b.png"]
+    assert [r.url for r in second] == ["https://other.example/x/img/a.png",
+                                       "https://other.example/b.png"]
+    # a letter that lowercases to two characters does not shift what is read
+    odd = "/* \u0130 */ .c { background: url(C\u0130.png) }"
+    assert [r.url for r in css_requisites(odd, "https://news.example/")] == [
+        "https://news.example/C%C4%B0.png"]
