@@ -42,7 +42,13 @@ class JsonStatsCollector(MemoryStatsCollector):
 class LocalRequisites:
     """Downloader middleware (benchmark only): every page requisite is fetched from the
     benchmark's requisite server (``BENCH_CDN``) instead of the real host the page
-    names, each URL from a file of its own (``crawl_site.requisite_key``)."""
+    names, each URL from a file of its own (``crawl_site.requisite_key``).
+
+    The rewritten request is scheduled again, a cost a real crawl does not pay (it
+    pays a robots.txt and a downloader slot per host instead). Measured against a
+    spider middleware rewriting requisites before they are scheduled (WARC-only,
+    N=2,000, 3.7 requisite fetches an article): 14.4-14.7 against 14.7-16.7 ms of
+    main-thread CPU an article, within the machine's noise; so it stays as it is."""
 
     def __init__(self, cdn: str) -> None:
         self.cdn = cdn.rstrip("/")
