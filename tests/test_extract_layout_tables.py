@@ -92,3 +92,12 @@ def test_unwrapping_keeps_every_word(tags: list[str], depth: int) -> None:
     before = "".join(tree.itertext())
     unwrap_layout_tables(tree)
     assert "".join(tree.itertext()) == before
+
+
+def test_a_layout_table_in_capitals_is_found_too() -> None:
+    """The page is searched for a table before its tree is walked: ``<TABLE>`` counts."""
+    page = _laid_out_page().replace(b"<table", b"<TABLE").replace(b"</table>", b"</TABLE>")
+    assert b"<table" not in page
+    result = extract(page, "http://127.0.0.1/a")
+    assert isinstance(result, Extracted), result
+    assert PARAGRAPHS[0] in result.text.split("\n\n")
