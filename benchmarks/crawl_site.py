@@ -14,7 +14,7 @@ Layout (depth 0, 1, 2 from the root; crawl with ``DEPTH_LIMIT=2``):
   path makes every page an article by its URL (12 of the 181 do not say so in their
   markup). The served copies have their ``<link rel=canonical>`` and ``og:url`` removed,
   or the crawl would rightly treat the copies as one article.
-- page requisites: what the pages embed (8,191 distinct URLs on 620 real hosts, 48 per
+- page requisites: what the pages embed (8,051 distinct URLs on 620 real hosts, 48 per
   page at the median) is served by a second server on ``127.0.0.2`` standing for all of
   those hosts: the crawl's requisite requests are sent there by
   ``crawl_runs.LocalRequisites`` (nothing leaves the machine), each URL to a file of
