@@ -6,10 +6,15 @@ the fast tier, ``pytest -m "not e2e"``. The mark comes by rule: every test using
 E2E_FIXTURES (directly or through another fixture) gets it. Tests that start such things
 themselves carry ``@pytest.mark.e2e`` (or a module's ``pytestmark``). The rule is checked:
 a test without the mark that starts a process or listens on a socket fails, saying so.
+
+No test reaches the internet: in the test process, a connection to anything but a
+loopback address fails at once, naming the address (``_loopback_only``). Hosts such as
+``news.example`` in tests are data: requests answered from scripts, URLs parsed.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -35,6 +40,41 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if E2E_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.e2e)
+
+
+def _is_loopback(host: object) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False  # a name to resolve: the internet, as far as tests go
+
+
+def _loopback_only(connect):
+    def guarded(sock: socket.socket, address, *args, **kwargs):
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
+            raise ConnectionRefusedError(
+                f"tests reach loopback addresses only, not {address[0]!r} (tests/conftest.py)")
+        return connect(sock, address, *args, **kwargs)
+    return guarded
+
+
+def _resolving_loopback_only(getaddrinfo):
+    def guarded(host, *args, **kwargs):
+        if host is not None and not _is_loopback(host.decode() if isinstance(host, bytes)
+                                                 else host):
+            raise socket.gaierror(socket.EAI_NONAME, f"tests reach loopback addresses only, "
+                                  f"not {host!r} (tests/conftest.py)")
+        return getaddrinfo(host, *args, **kwargs)
+    return guarded
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    socket.getaddrinfo = _resolving_loopback_only(socket.getaddrinfo)
+    socket.socket.connect = _loopback_only(socket.socket.connect)  # type: ignore[method-assign]
+    socket.socket.connect_ex = _loopback_only(  # type: ignore[method-assign]
+        socket.socket.connect_ex)
 
 
 @contextmanager
