@@ -50,6 +50,22 @@ def test_an_article_in_a_layout_table_keeps_its_paragraphs_and_data() -> None:
     assert result.extractor["options"]["layout_tables"] == "unwrapped"
 
 
+def test_layout_tables_within_layout_tables_are_all_undone() -> None:
+    """A frame table around the columns table: the article reads as paragraphs."""
+    page = _laid_out_page()
+    start, end = page.index(b"<table width"), page.rindex(b"</table>") + len(b"</table>")
+    for depth in (1, 2):
+        for _ in range(depth):
+            page = (page[:start] + b'<table><tr><td class="frame">' + page[start:end]
+                    + b"</td></tr></table>" + page[end:])
+            end += len(b'<table><tr><td class="frame">') + len(b"</td></tr></table>")
+        result = extract(page, "http://127.0.0.1/a")
+        assert isinstance(result, Extracted), result
+        for paragraph in PARAGRAPHS:
+            assert paragraph in result.text.split("\n\n"), depth
+        assert "| Herbert Dürr | 63 |" in result.text  # the data table stays a table
+
+
 def test_a_data_table_stays_a_table() -> None:
     tree = fromstring(f"<html><body>{DATA}</body></html>")
     assert unwrap_layout_tables(tree) == 0

@@ -63,9 +63,13 @@ def is_layout(table: etree._Element) -> bool:
 
 
 def unwrap_layout_tables(tree: etree._Element) -> int:
-    """Turn each layout table of ``tree`` (in place) into ``<div>``s; how many."""
+    """Turn each layout table of ``tree`` (in place) into ``<div>``s; how many.
+
+    Innermost first: a page laid out in tables within tables (a frame around the
+    columns) has its prose in the inner one, and the outer is judged once the inner has
+    become blocks, so both go."""
     unwrapped = 0
-    for table in list(tree.iter("table")):
+    for table in reversed(list(tree.iter("table"))):
         if not is_layout(table):
             continue
         cells, rows = list(_cells(table)), list(_rows(table))
