@@ -203,6 +203,8 @@ def test_headline_is_the_heading_the_page_title_repeats(page: str, title: str) -
         ("John C Welch; Username", ["John C. Welch"]),
         ("Theresa May", ["Theresa May"]),
         ("Malcolm X", ["Malcolm X"]),  # a final capital is no initial of a following word
+        ("A Correspondent", ["A Correspondent"]),  # nor is a first one: an article
+        ("I Love News; Mary J Blige", ["I Love News", "Mary J. Blige"]),
     ],
 )
 def test_byline_names(byline: str, names: list[str]) -> None:

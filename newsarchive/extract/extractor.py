@@ -607,9 +607,10 @@ def _without_date_words(name: str) -> str:
 #: Bylines that are a form's or a template's label, not a name ("Username").
 _NOT_NAMES = frozenset({"username", "user", "admin", "administrator", "author", "authors",
                         "by", "autor", "auteur", "作者"})
-#: A single capital letter before another word: an initial whose full stop trafilatura's
-#: byline cleaning took ("Nelson D Schwartz").
-_INITIAL_RE = re.compile(r"(?<![\w.])([A-Z])(?= \w)")
+#: A single capital letter between two words: a middle initial whose full stop
+#: trafilatura's byline cleaning took ("Nelson D Schwartz"). Not a first one: "A
+#: Correspondent" is no initial.
+_INITIAL_RE = re.compile(r"(?<=\w )([A-Z])(?= \w)")
 
 
 def _split_authors(author: str | None) -> list[str]:
