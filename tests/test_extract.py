@@ -790,6 +790,9 @@ def test_a_slideshows_captions_are_dropped(form: str) -> None:
         ["23/16 in the first round", "74/60 in the second", "14/7 in the third"],
         # two slides are no slideshow
         ["1/8 The first picture of the day", "2/8 The second picture of the day"],
+        # a critic's ratings, and dates on one day of several months
+        ["7/10 The Bear, season three", "8/10 Severance", "9/10 Shogun", "6/10 Fallout"],
+        ["1/15 The council meets", "2/15 Budget hearing", "3/15 Vote on the budget"],
     ],
 )
 def test_counted_lines_that_are_no_slideshow_stay(lines: list[str]) -> None:

@@ -538,15 +538,19 @@ SLIDES = 3
 
 def _without_slideshows(result: _Cleaned) -> None:
     """Drop the captions of a slideshow (a gallery of other stories, often): lines that
-    start with a slide counter over the same total, at least ``SLIDES`` different slides
-    ("1/50 …", "2/50 …"). A fraction or a score in the text ("1/2 tsp", "23/16") does not
-    repeat one total with counts running up to it."""
-    slides: dict[str, set[str]] = {}
+    start with a slide counter over the same total, from slide 1, at least ``SLIDES``
+    different slides and half the total ("1/50 …" … "50/50 …"). Fractions, scores,
+    ratings and dates in the text ("1/2 tsp", "23/16", "7/10 …", "8/10 …", "3/15 …",
+    "4/15 …") do not count through one total from its start."""
+    slides: dict[int, set[int]] = {}
     for block in result.blocks:
         for line in block.split("\n"):
-            if (match := _COUNTER_RE.match(line)) and int(match[1]) <= int(match[2]):
-                slides.setdefault(match[2], set()).add(match[1])
-    totals = {total for total, seen in slides.items() if len(seen) >= SLIDES}
+            if (match := _COUNTER_RE.match(line)) and 0 < int(match[1]) <= int(match[2]):
+                slides.setdefault(int(match[2]), set()).add(int(match[1]))
+    totals = {
+        total for total, seen in slides.items()
+        if 1 in seen and len(seen) >= SLIDES and 2 * len(seen) >= total
+    }
     if not totals:
         return
     blocks = []
@@ -554,7 +558,7 @@ def _without_slideshows(result: _Cleaned) -> None:
         lines = block.split("\n")
         kept = [
             line for line in lines
-            if not ((match := _COUNTER_RE.match(line)) and match[2] in totals)
+            if not ((match := _COUNTER_RE.match(line)) and int(match[2]) in totals)
         ]
         result.removed += len(lines) - len(kept)
         if kept:
