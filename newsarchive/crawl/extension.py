@@ -55,7 +55,6 @@ def requisite_counts(stats: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-
 def counts_from_stats(stats: dict[str, Any]) -> dict[str, Any]:
     """The manifest's counts: what was fetched, archived and dropped (with reasons)."""
     discarded = {
