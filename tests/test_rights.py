@@ -479,6 +479,38 @@ def test_a_takedown_by_record_id_and_its_refusals(rights_site, own_archive) -> N
         assert "Traceback" not in refused.stderr
 
 
+@pytest.mark.parametrize("steps", [
+    ("takedown", "undo"), ("takedown", "undo", "takedown"), ("undo", "takedown"),
+])
+def test_the_latest_takedown_entry_wins_within_one_second(tmp_path, steps) -> None:
+    """A script takes an article down and restores it at once: the entries read back in
+    the order they were written (their files' names sorted by the second, then by a
+    random suffix, could put the undo first)."""
+    from newsarchive.rights import takedowns
+    from newsarchive.storage import open_store
+
+    url = "https://news.example/2026/11/30/story"
+    for attempt in range(5):  # each a fresh archive: the random suffixes differ
+        store = open_store(str(tmp_path / f"archive-{attempt}"))
+        for action in steps:
+            takedowns.append(store, [takedowns.entry(action, url, url, "r", "me")])
+        assert takedowns.Withdrawn.load(store).url(url) is (steps[-1] == "takedown")
+
+
+def test_a_damaged_takedown_manifest_is_one_clear_error(tmp_path) -> None:
+    from newsarchive.errors import StorageError
+    from newsarchive.rights import takedowns
+    from newsarchive.storage import open_store
+
+    manifest = tmp_path / "archive" / "takedowns" / "20261130T000000Z-aaaaaa.json"
+    manifest.parent.mkdir(parents=True)
+    store = open_store(str(tmp_path / "archive"))
+    for body in (b'{"files": {"key": "x"}}', b'{"files": ["x"]}', b"[]", b"{", b"\xff"):
+        manifest.write_bytes(body)
+        with pytest.raises(StorageError, match="is damaged"):
+            takedowns.entries(store)
+
+
 def test_a_damaged_takedown_file_stops_readers_and_fails_verify(
     rights_site, own_archive, tmp_path
 ) -> None:

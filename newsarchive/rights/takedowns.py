@@ -74,8 +74,11 @@ def entry(
 
 
 def append(store: Store, entries: list[Entry]) -> str:
-    """Store entries as one new takedown file, then its manifest; returns the file's key."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    """Store entries as one new takedown file, then its manifest; returns the file's key.
+
+    The name sorts by time to the microsecond: the latest entry wins, and a takedown
+    undone within the same second (a script) must read back in that order."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     name = f"{PREFIX}{stamp}-{secrets.token_hex(3)}"
     data = b"".join(
         json.dumps(asdict(e), ensure_ascii=False, sort_keys=True).encode() + b"\n"
@@ -102,12 +105,12 @@ def manifests(store: Store) -> list[str]:
 
 def _files(store: Store, manifest_key: str) -> list[dict[str, Any]]:
     try:
-        manifest = json.loads(store.read_bytes(manifest_key))
-        files = manifest["files"]
-        assert isinstance(files, list) and all(isinstance(f, dict) for f in files)
-        return files
+        files = json.loads(store.read_bytes(manifest_key))["files"]
     except Exception as e:  # noqa: BLE001 - any damage is one clear line
         raise StorageError(f"takedown manifest {manifest_key} is damaged ({e!r})") from None
+    if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
+        raise StorageError(f"takedown manifest {manifest_key} is damaged (no list of files)")
+    return files
 
 
 def entries(store: Store) -> list[Entry]:
