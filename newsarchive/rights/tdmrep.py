@@ -9,6 +9,7 @@ not such an array states nothing: rights are recorded as found, never guessed.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -39,6 +40,7 @@ def parse(body: bytes) -> list[dict[str, Any]]:
     return rules
 
 
+@functools.lru_cache(maxsize=MAX_RULES)  # each page is matched against its host's rules
 def _pattern(location: str) -> re.Pattern[str]:
     # robots.txt's path syntax, as TDMRep uses it: a prefix, `*` any run of characters,
     # a final `$` the end of the path ("/" is the whole site).
