@@ -79,7 +79,7 @@ from crawl_site import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's newsarchive
-from newsarchive.crawl.addon import DOWNLOADER_MIDDLEWARES  # noqa: E402
+from newsarchive.crawl.addon import SPIDER_MIDDLEWARES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -262,8 +262,8 @@ class Bench:
                     extra["NEWSARCHIVE_REQUISITES"] = "off"
                 else:  # what the pages embed, from the local requisite server
                     extra["BENCH_CDN"] = self.server.cdn
-                    extra["DOWNLOADER_MIDDLEWARES"] = json.dumps(
-                        {**DOWNLOADER_MIDDLEWARES, "crawl_runs.LocalRequisites": 90})
+                    extra["SPIDER_MIDDLEWARES"] = json.dumps(
+                        {**SPIDER_MIDDLEWARES, "crawl_runs.LocalRequisites": 10})
             usage, stats = self._scrapy(base, pages, name, extra)
             seconds = float(stats["elapsed_time_seconds"])
             if case in "bdgr":
