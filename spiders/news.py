@@ -31,7 +31,7 @@ from newsarchive.crawl.capture import (
     withheld,
 )
 from newsarchive.crawl.failures import failure_reason
-from newsarchive.crawl.items import ArticlePage, PageMetadata
+from newsarchive.crawl.items import ArticlePage
 from newsarchive.crawl.politeness import robots_sitemaps
 from newsarchive.crawl.redirects import REFRESH_TO, REFRESHED_FROM
 from newsarchive.crawl.requisites import REFUSED_KEY, Requested, requests_for, requisite_of
@@ -337,10 +337,10 @@ class NewsSpider(scrapy.Spider):
         )
 
     def parse_requisite(self, response: Response) -> Iterator[Any]:
-        """A page requisite, archived by the capture middleware: what a stylesheet
-        references (fonts, images, imports) and what an iframe's document embeds (one
-        level: its iframes are not fetched) are fetched in turn; a metadata record
-        names the page that needed it (``via``). No text, no links followed."""
+        """A page requisite, archived by the capture middleware with a metadata record
+        naming the page that needed it (``via``): what a stylesheet references (fonts,
+        images, imports) and what an iframe's document embeds (one level: its iframes
+        are not fetched) are fetched in turn. No text, no links followed."""
         of = requisite_of(response)
         if of is None:
             return
@@ -363,14 +363,6 @@ class NewsSpider(scrapy.Spider):
         yield from requests_for(found, of.page, response.url, of.level + 1,
                                 self.parse_requisite, self.failed_requisite,
                                 self._requisites_requested, self.crawler.stats)
-        location = warc_location(response)
-        if location is not None:
-            yield PageMetadata(
-                url=response.url, record_id=location.record_id, date=location.date,
-                crawl_id=self.session.crawl_id, discovery="requisite",
-                redirected_from=list(response.meta.get("redirect_urls", ())),
-                via=of.page, embedded_in=of.parent, requisite=kind,
-            )
 
     def failed_requisite(self, failure: Any) -> None:
         """A requisite that gave nothing: counted apart from pages, by reason."""

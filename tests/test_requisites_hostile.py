@@ -114,3 +114,30 @@ def test_what_answered_is_archived_and_what_did_not_is_counted(crawled):
     failed = manifest["counts"]["requisites"]["failed"]
     assert failed == {"timeout": 1, "no-response": 1}, failed
     assert manifest["counts"]["requisites"]["responses"] == 4  # loop, garbage, huge, 302
+
+
+def test_every_archived_requisite_names_the_page_that_needed_it(crawled):
+    # The redirect and the truncated image too, which never reach the spider: the
+    # metadata record is written with the response, concurrent to it.
+    archive, manifest, _, _ = crawled
+    named, about = {}, {}
+    for entry in manifest["files"]:
+        if entry["kind"] != "warc":
+            continue
+        with open(archive / entry["key"], "rb") as f:
+            for record in ArchiveIterator(f):
+                headers = record.rec_headers
+                if record.rec_type == "response":
+                    url = headers.get_header("WARC-Target-URI")
+                    named[url.rsplit("/", 1)[-1]] = headers.get_header("WARC-Record-ID")
+                elif record.rec_type == "metadata":
+                    lines = record.content_stream().read().decode().splitlines()
+                    about.setdefault(headers.get_header("WARC-Concurrent-To"), []).append(
+                        dict(line.split(": ", 1) for line in lines if ": " in line))
+    story = next(url for url in named if STORY.endswith(url))
+    for name in ("loop.css", "garbage.css", "huge.jpg", "redirect.js"):
+        [fields] = about[named[name]]
+        assert fields["discovery"] == "requisite", (name, fields)
+        assert fields["via"].endswith(STORY), (name, fields)
+    assert about[named["garbage.css"]][0]["embedded-in"].endswith("/loop.css")
+    assert "via" not in about[named[story]][0]  # the page's own record names no page

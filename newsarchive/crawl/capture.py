@@ -4,8 +4,9 @@ It sits next to the downloader (priority 950), so it sees each response before
 Scrapy decompresses it or follows a redirect: the WARC keeps the bytes as received.
 Serialising and gzip-compressing records happens on one writer thread, never on the
 reactor thread; the response waits for its record so callbacks know its location.
-Metadata records (what the spider learnt from a page) go through the same thread,
-and each finished WARC file gets its CDXJ index there before both are stored.
+Metadata records (what the spider learnt from a page; for a page requisite, the page
+that needed it, written with its response) go through the same thread, and each
+finished WARC file gets its CDXJ index there before both are stored.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from newsarchive.archive.state import ArticleState
 from newsarchive.crawl.incremental import prior_of
 from newsarchive.crawl.items import PageMetadata
 from newsarchive.crawl.politeness import user_agent
-from newsarchive.crawl.requisites import RequisiteOf, requisite_of
+from newsarchive.crawl.requisites import requisite_of
 from newsarchive.crawl.truncation import truncation
 from newsarchive.discovery.requisites import kind_of
 from newsarchive.discovery.urls import article_key
@@ -260,10 +261,25 @@ class WarcCaptureMiddleware:
         if original is not None:
             write, args = self.writer.write_revisit, (exchange, original)
         first = digest is not None and original is None
-        try:
-            location = await maybe_deferred_to_future(
-                threads.deferToThreadPool(reactor, self.pool, write, *args)
+        kind, about = "", None
+        if requisite is not None:
+            kind = kind_of(_header(response, b"Content-Type"), requisite.hint)
+            about = PageMetadata(
+                url=response.url, record_id="", date="", crawl_id=self.session.crawl_id,
+                discovery="requisite", redirected_from=list(request.meta.get("redirect_urls", ())),
+                via=requisite.page, embedded_in=requisite.parent, requisite=kind,
             )
+        try:
+            if about is None:
+                location = await maybe_deferred_to_future(
+                    threads.deferToThreadPool(reactor, self.pool, write, *args)
+                )
+            else:
+                location, described = await maybe_deferred_to_future(
+                    threads.deferToThreadPool(
+                        reactor, self.pool, self._write_described, write, args, about)
+                )
+                self._described(described)
         except SpoolError as e:
             if first:
                 self._written(digest, None)
@@ -285,9 +301,33 @@ class WarcCaptureMiddleware:
             if state is not None:
                 state.touch(found[0], checked_at=location.date)
         if requisite is not None:
-            self._requisite_captured(request, response, requisite, location, unchanged,
+            self._requisite_captured(request, response, kind, location, unchanged,
                                      digest, original)
         return response
+
+    def _write_described(
+        self, write: Any, args: tuple[Any, ...], about: PageMetadata
+    ) -> tuple[RecordLocation, RecordLocation | SpoolError]:
+        """On the writer thread: a requisite's record, then the metadata record naming
+        the page that needed it. Why here and not from the spider: that record needs
+        nothing the spider learns (a page's outlinks do), and written with the
+        response it costs the reactor no second hand-off to this thread and no item
+        through the pipelines, for every requisite; and a requisite that never
+        reaches the spider (a redirect, a 404, a truncated one) is described too."""
+        location = write(*args)
+        about.record_id, about.date = location.record_id, location.date
+        try:
+            return location, self.writer.write_metadata(
+                about.url, about.warc_fields(), location.record_id, location.date)
+        except SpoolError as e:  # the response is archived; the crawl stops
+            return location, e
+
+    def _described(self, described: RecordLocation | SpoolError) -> None:
+        if isinstance(described, SpoolError):
+            self._stop(described)
+            return
+        self.stats.inc_value("newsarchive/warc/writer/metadata")
+        self.stats.inc_value("newsarchive/warc/writer/bytes", described.length)
 
     def _written(self, digest: str, original: RevisitOf | None) -> None:
         """A requisite's payload was stored whole (or not, None): later copies, and
@@ -298,15 +338,13 @@ class WarcCaptureMiddleware:
             waiter.callback(original)
 
     def _requisite_captured(
-        self, request: Request, response: Response, requisite: RequisiteOf,
+        self, request: Request, response: Response, kind: str,
         location: RecordLocation, unchanged: bool, digest: str | None,
         original: RevisitOf | None,
     ) -> None:
         """Count a captured requisite by kind and bytes; remember its payload for
         identical-payload revisits in this crawl and, when stored whole, for the next
         crawl's conditional request."""
-        kind = kind_of(response.headers.get(b"Content-Type", b"").decode("latin-1"),
-                       requisite.hint)
         prefix = "newsarchive/requisites/"
         self.stats.inc_value(f"{prefix}responses")
         self.stats.inc_value(f"{prefix}bytes", len(response.body))
