@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,6 +66,31 @@ def text_records(archive: Path, manifest: dict[str, Any]) -> list[dict[str, Any]
             with gzip.open(archive / entry["key"], "rt", encoding="utf-8") as f:
                 records.extend(json.loads(line) for line in f)
     return records
+
+
+def warc_records(archive: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every record of a crawl's WARC files, in manifest order; a metadata record's
+    fields parsed into ``fields`` (name, value) pairs."""
+    out: list[dict[str, Any]] = []
+    for entry in manifest["files"]:
+        if entry["kind"] != "warc":
+            continue
+        with open(archive / entry["key"], "rb") as f:
+            for record in ArchiveIterator(f):
+                headers = record.rec_headers
+                row = {
+                    "type": record.rec_type,
+                    "url": headers.get_header("WARC-Target-URI"),
+                    "headers": headers,
+                    "http": record.http_headers,
+                    "body": record.content_stream().read(),
+                }
+                if record.rec_type == "metadata":
+                    fields = [line.split(": ", 1) for line in
+                              row["body"].decode().splitlines() if ": " in line]
+                    row["fields"] = fields
+                out.append(row)
+    return out
 
 
 def load_manifest(archive: Path) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive.archive.state import parse_snapshot
 from newsarchive.sample_site import SampleSite
@@ -16,32 +15,9 @@ from newsarchive.storage import open_store
 from newsarchive.tools.verify import verify_archive
 from newsarchive.tools.wacz import page_list
 from newsarchive.warc import cdxj
-from tests.helpers import scrapy_crawl, text_records
+from tests.helpers import scrapy_crawl, text_records, warc_records
 
 pytestmark = pytest.mark.e2e  # real crawls and servers
-
-
-def _records(archive: Path, manifest: dict) -> list[dict]:
-    out = []
-    for entry in manifest["files"]:
-        if entry["kind"] != "warc":
-            continue
-        with open(archive / entry["key"], "rb") as f:
-            for record in ArchiveIterator(f):
-                headers = record.rec_headers
-                row = {
-                    "type": record.rec_type,
-                    "url": headers.get_header("WARC-Target-URI"),
-                    "headers": headers,
-                    "http": record.http_headers,
-                    "body": record.content_stream().read(),
-                }
-                if record.rec_type == "metadata":
-                    fields = [line.split(": ", 1) for line in
-                              row["body"].decode().splitlines() if ": " in line]
-                    row["fields"] = fields
-                out.append(row)
-    return out
 
 
 def _requisite_urls(site: SampleSite) -> dict[str, str]:
@@ -65,7 +41,7 @@ def _requisite_urls(site: SampleSite) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def records(crawl):
-    return _records(crawl.archive, crawl.manifest)
+    return warc_records(crawl.archive, crawl.manifest)
 
 
 def test_the_sample_site_is_served_from_two_hosts(sample_site):
@@ -173,7 +149,7 @@ def own_site():
 
 def test_one_setting_turns_them_off(own_site, tmp_path):
     manifest = _crawl(own_site, tmp_path, "NEWSARCHIVE_REQUISITES=off")
-    urls = {r["url"] for r in _records(tmp_path, manifest)}
+    urls = {r["url"] for r in warc_records(tmp_path, manifest)}
     assert not urls & set(_requisite_urls(own_site))
     assert own_site.cdn_requests == []
     assert manifest["counts"]["requisites"]["responses"] == 0
@@ -185,7 +161,7 @@ def test_limits_refuse_and_truncate(own_site, tmp_path):
                       "NEWSARCHIVE_REQUISITES_MAX_SIZE=4000")
     counts = manifest["counts"]["requisites"]
     assert counts["skipped"]["page-count"] > 0
-    records = _records(tmp_path, manifest)
+    records = warc_records(tmp_path, manifest)
     font = [r for r in records if (r["url"] or "").endswith("gazette-display.woff2")
             and r["type"] == "response"]
     if font:  # asked for within the first three of some page: cut at the size limit
@@ -204,7 +180,7 @@ def test_a_host_whose_robots_txt_disallows_them(own_site, tmp_path):
 
 def test_every_html_page_by_a_setting(own_site, tmp_path):
     manifest = _crawl(own_site, tmp_path, "NEWSARCHIVE_REQUISITES=pages")
-    metadata = [dict(r["fields"]) for r in _records(tmp_path, manifest)
+    metadata = [dict(r["fields"]) for r in warc_records(tmp_path, manifest)
                 if r["type"] == "metadata"]
     vias = {m["via"] for m in metadata if m.get("discovery") == "requisite"}
     assert f"{own_site.base_url}/" in vias or any("/section/" in v for v in vias)
@@ -226,11 +202,11 @@ def test_next_runs_ask_conditionally_and_store_revisits(own_site, tmp_path):
     second = _crawl(own_site, tmp_path)
     counts = second["counts"]["requisites"]
     assert counts["unchanged"] >= 7  # stylesheet, font, images, script: 304
-    records = _records(tmp_path, second)
+    records = warc_records(tmp_path, second)
     revisits = {r["url"]: r for r in records if r["type"] == "revisit"}
     css = revisits[f"{own_site.base_url}/static/gazette.css"]
     assert css["http"].get_statuscode() == "304"
-    firsts = {r["headers"].get_header("WARC-Record-ID"): r for r in _records(tmp_path, first)}
+    firsts = {r["headers"].get_header("WARC-Record-ID"): r for r in warc_records(tmp_path, first)}
     assert css["headers"].get_header("WARC-Refers-To") in firsts
     # nothing a page embeds was fetched whole again
     whole = {r["url"] for r in records if r["type"] == "response"}

@@ -11,7 +11,7 @@ from html import escape
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.helpers import load_manifest, scrapy_crawl, text_records
+from tests.helpers import load_manifest, scrapy_crawl, text_records, warc_records
 from tests.hostile_server import RESET, HostileServer, Pause, response
 from tests.newsserver import index_html, paragraphs
 
@@ -120,20 +120,14 @@ def test_every_archived_requisite_names_the_page_that_needed_it(crawled):
     # The redirect and the truncated image too, which never reach the spider: the
     # metadata record is written with the response, concurrent to it.
     archive, manifest, _, _ = crawled
-    named, about = {}, {}
-    for entry in manifest["files"]:
-        if entry["kind"] != "warc":
-            continue
-        with open(archive / entry["key"], "rb") as f:
-            for record in ArchiveIterator(f):
-                headers = record.rec_headers
-                if record.rec_type == "response":
-                    url = headers.get_header("WARC-Target-URI")
-                    named[url.rsplit("/", 1)[-1]] = headers.get_header("WARC-Record-ID")
-                elif record.rec_type == "metadata":
-                    lines = record.content_stream().read().decode().splitlines()
-                    about.setdefault(headers.get_header("WARC-Concurrent-To"), []).append(
-                        dict(line.split(": ", 1) for line in lines if ": " in line))
+    records = warc_records(archive, manifest)
+    named = {r["url"].rsplit("/", 1)[-1]: r["headers"].get_header("WARC-Record-ID")
+             for r in records if r["type"] == "response"}
+    about: dict[str, list[dict[str, str]]] = {}
+    for r in records:
+        if r["type"] == "metadata":
+            about.setdefault(r["headers"].get_header("WARC-Concurrent-To"), []).append(
+                dict(r["fields"]))
     story = next(url for url in named if STORY.endswith(url))
     for name in ("loop.css", "garbage.css", "huge.jpg", "redirect.js"):
         [fields] = about[named[name]]
