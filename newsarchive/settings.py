@@ -29,10 +29,10 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 # Scrapy starts this many tasks for each response's output, however little it yields
-# (a page: its requests, maybe an article, a metadata record; a page requisite: a
-# metadata record). Only items wait (for extraction, for the writer thread), and a
-# response yields two at most; requests are scheduled at once. 100 cost the reactor
-# ~3 ms a page, 32 still ~0.7 ms a response, which page requisites multiply
+# (a page: its requests, maybe an article, a metadata record; a page requisite: what
+# its stylesheet references, if anything). Only items wait (for extraction, for the
+# writer thread), and a response yields two at most; requests are scheduled at once.
+# 100 cost the reactor ~3 ms a page, 32 still ~0.7 ms a response, which page requisites multiply
 # (benchmarks/crawl.py, WARC-only with requisites, N=2,000: 20.4-20.9 -> 17.3-17.5 ms
 # CPU an article); 8 keep up.
 CONCURRENT_ITEMS = 8

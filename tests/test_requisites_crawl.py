@@ -208,6 +208,11 @@ def test_next_runs_ask_conditionally_and_store_revisits(own_site, tmp_path):
     assert css["http"].get_statuscode() == "304"
     firsts = {r["headers"].get_header("WARC-Record-ID"): r for r in warc_records(tmp_path, first)}
     assert css["headers"].get_header("WARC-Refers-To") in firsts
+    # a revisit names the page that needed it too, as the first run's record did
+    about = {r["headers"].get_header("WARC-Concurrent-To"): dict(r["fields"])
+             for r in records if r["type"] == "metadata"}
+    assert about[css["headers"].get_header("WARC-Record-ID")]["via"] in set(
+        own_site.article_urls())
     # nothing a page embeds was fetched whole again
     whole = {r["url"] for r in records if r["type"] == "response"}
     assert not whole & remembered

@@ -31,6 +31,7 @@ from newsarchive.archive import layout
 from newsarchive.archive.records import Capture
 from newsarchive.archive.session import CrawlSession
 from newsarchive.archive.state import ArticleState
+from newsarchive.crawl import errorcount
 from newsarchive.crawl.incremental import prior_of
 from newsarchive.crawl.items import PageMetadata
 from newsarchive.crawl.politeness import user_agent
@@ -279,7 +280,7 @@ class WarcCaptureMiddleware:
                     threads.deferToThreadPool(
                         reactor, self.pool, self._write_described, write, args, about)
                 )
-                self._described(described)
+                self._described(described, response.url)
         except SpoolError as e:
             if first:
                 self._written(digest, None)
@@ -307,7 +308,7 @@ class WarcCaptureMiddleware:
 
     def _write_described(
         self, write: Any, args: tuple[Any, ...], about: PageMetadata
-    ) -> tuple[RecordLocation, RecordLocation | SpoolError]:
+    ) -> tuple[RecordLocation, RecordLocation | Exception]:
         """On the writer thread: a requisite's record, then the metadata record naming
         the page that needed it. Why here and not from the spider: that record needs
         nothing the spider learns (a page's outlinks do), and written with the
@@ -319,12 +320,17 @@ class WarcCaptureMiddleware:
         try:
             return location, self.writer.write_metadata(
                 about.url, about.warc_fields(), location.record_id, location.date)
-        except SpoolError as e:  # the response is archived; the crawl stops
+        except Exception as e:  # noqa: BLE001  # the response is archived whatever befalls this
             return location, e
 
-    def _described(self, described: RecordLocation | SpoolError) -> None:
+    def _described(self, described: RecordLocation | Exception, url: str) -> None:
         if isinstance(described, SpoolError):
-            self._stop(described)
+            self._stop(described)  # the spool is full or failing: the crawl stops
+            return
+        if isinstance(described, Exception):
+            logger.error("metadata record of requisite %s not written (its response is "
+                         "archived)", url, exc_info=described)
+            errorcount.count(self.stats, "downloader/WarcCaptureMiddleware", described)
             return
         self.stats.inc_value("newsarchive/warc/writer/metadata")
         self.stats.inc_value("newsarchive/warc/writer/bytes", described.length)

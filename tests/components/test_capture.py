@@ -160,3 +160,44 @@ def test_metadata_records_sit_beside_their_response(capture):
     lines = fields.decode().splitlines()
     assert "discovery: feed" in lines and "outlink: http://news.example/a" in lines
     assert not any("news.example/b" in line for line in lines)  # a line break: left out
+
+
+def _requisite(url: str) -> Request:
+    from newsarchive.crawl.requisites import REQUISITE_KEY, RequisiteOf
+
+    return Request(url, meta={REQUISITE_KEY: RequisiteOf(URL, URL, "image")})
+
+
+def _image() -> Response:
+    return Response("http://cdn.example/x", status=200, body=b"\x89PNG" + b"\x00" * 64,
+                    headers={"Content-Type": "image/png"})
+
+
+def test_a_requisite_is_written_with_its_metadata_record(capture):
+    request = _requisite("http://cdn.example/logo.png")
+    location = warc_location(capture.exchange(request, _image().replace(url=request.url)))
+    records = capture.records()
+    [about] = [(h, body) for h, _, body in records if h.get_header("WARC-Type") == "metadata"]
+    assert about[0].get_header("WARC-Concurrent-To") == location.record_id
+    lines = about[1].decode().splitlines()
+    assert f"via: {URL}" in lines and "requisite: image" in lines
+    assert capture.crawler.stats.get_value("newsarchive/warc/writer/metadata") == 1
+
+
+def test_a_requisite_whose_metadata_record_fails_is_still_archived(capture, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("no room for fields")
+
+    monkeypatch.setattr(capture.middleware.writer, "write_metadata", broken)
+    first = _requisite("http://cdn.example/a.png")
+    response = capture.exchange(first, _image().replace(url=first.url))
+    assert warc_location(response) is not None  # the response went on, archived
+    # its payload is remembered all the same: the same bytes elsewhere are a revisit
+    second = _requisite("http://cdn.example/b.png")
+    capture.exchange(second, _image().replace(url=second.url))
+    stats = capture.crawler.stats
+    assert stats.get_value("newsarchive/warc/writer/revisits") == 1
+    assert stats.get_value(
+        "newsarchive/errors/downloader/WarcCaptureMiddleware/ValueError") == 2
+    types = [h.get_header("WARC-Type") for h, _, _ in capture.records()]
+    assert types.count("response") == 1 and types.count("revisit") == 1
